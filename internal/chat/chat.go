@@ -1,0 +1,448 @@
+// Package chat is the application service for conversations and messages:
+// the one place that decides who may read or write what, commits through
+// the store and then announces the change on the bus. REST handlers and
+// WebSocket connections both call it, so the rules cannot drift apart.
+package chat
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kefu-chat/kefu/internal/kefu"
+	"github.com/kefu-chat/kefu/internal/metrics"
+	"github.com/kefu-chat/kefu/internal/protocol"
+)
+
+// Service implements the chat rules over a store and a bus.
+type Service struct {
+	store    kefu.Store
+	bus      kefu.Bus
+	log      *slog.Logger
+	metrics  *metrics.Metrics
+	owners   ownerCache
+	presence presence
+}
+
+// New builds a Service. metrics may be nil in tests.
+func New(store kefu.Store, bus kefu.Bus, log *slog.Logger, m *metrics.Metrics) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if m == nil {
+		m = metrics.New()
+	}
+	return &Service{store: store, bus: bus, log: log, metrics: m, owners: newOwnerCache(200_000), presence: presence{status: map[int64]string{}}}
+}
+
+// owner is the immutable part of a conversation: who it belongs to. It is
+// cached so the send path checks access without a read per message.
+type owner struct {
+	workspaceID, contactID, inboxID int64
+}
+
+type ownerCache struct {
+	mu  sync.RWMutex
+	m   map[int64]owner
+	max int
+}
+
+func newOwnerCache(max int) ownerCache { return ownerCache{m: map[int64]owner{}, max: max} }
+
+func (c *ownerCache) get(id int64) (owner, bool) {
+	c.mu.RLock()
+	o, ok := c.m[id]
+	c.mu.RUnlock()
+	return o, ok
+}
+
+func (c *ownerCache) put(id int64, o owner) {
+	c.mu.Lock()
+	if len(c.m) >= c.max {
+		// Entries are cheap to reload; dropping all keeps this bounded
+		// without the bookkeeping of an LRU.
+		clear(c.m)
+	}
+	c.m[id] = o
+	c.mu.Unlock()
+}
+
+// access checks that actor may act on conversation id and returns its owner.
+// A conversation of another workspace, or another contact's, is ENotFound:
+// its existence is not the caller's business.
+func (s *Service) access(ctx context.Context, actor kefu.Actor, id int64) (owner, error) {
+	o, ok := s.owners.get(id)
+	if !ok {
+		c, err := s.store.GetConversation(ctx, actor.WorkspaceID, id)
+		if err != nil {
+			return owner{}, err
+		}
+		o = owner{workspaceID: c.WorkspaceID, contactID: c.ContactID, inboxID: c.InboxID}
+		s.owners.put(id, o)
+	}
+	if o.workspaceID != actor.WorkspaceID || (actor.IsContact() && o.contactID != actor.ID) {
+		return owner{}, kefu.Errorf(kefu.ENotFound, "conversation not found")
+	}
+	return o, nil
+}
+
+func (s *Service) publish(ctx context.Context, e *kefu.Event) {
+	if err := s.bus.Publish(ctx, e); err != nil {
+		// The change is committed; a reconnecting client will find it in
+		// the store. Log and move on rather than fail the request.
+		s.metrics.Errors.WithLabelValues("bus_publish").Inc()
+		s.log.Warn("bus publish failed", "type", e.Type, "conversation_id", e.ConversationID, "err", err)
+	}
+}
+
+// StartConversation opens a new conversation for a contact in its inbox.
+func (s *Service) StartConversation(ctx context.Context, actor kefu.Actor) (*kefu.Conversation, error) {
+	if !actor.IsContact() {
+		return nil, kefu.Errorf(kefu.EForbidden, "only a visitor starts a conversation this way")
+	}
+	now := kefu.Now()
+	c := &kefu.Conversation{
+		WorkspaceID: actor.WorkspaceID, InboxID: actor.InboxID, ContactID: actor.ID,
+		Status: kefu.StatusOpen, Priority: kefu.PriorityNone, Labels: []string{},
+		CreatedAt: now, UpdatedAt: now, LastActivityAt: now,
+	}
+	if err := s.store.CreateConversation(ctx, c); err != nil {
+		return nil, err
+	}
+	s.owners.put(c.ID, owner{workspaceID: c.WorkspaceID, contactID: c.ContactID, inboxID: c.InboxID})
+	s.publishConversation(ctx, "created", nil, c)
+	return c, nil
+}
+
+func (s *Service) publishConversation(ctx context.Context, event string, changed []string, c *kefu.Conversation) {
+	s.publish(ctx, &kefu.Event{
+		Type: kefu.EventConversation, WorkspaceID: c.WorkspaceID, ConversationID: c.ID,
+		ContactID: c.ContactID, AssigneeID: c.AssigneeID,
+		Frame: protocol.Encode(&protocol.ConversationFrame{Type: protocol.TypeConversation, Event: event, Changed: changed, Conversation: c}),
+	})
+}
+
+// Conversation returns one conversation the actor may see.
+func (s *Service) Conversation(ctx context.Context, actor kefu.Actor, id int64) (*kefu.Conversation, error) {
+	if _, err := s.access(ctx, actor, id); err != nil {
+		return nil, err
+	}
+	return s.store.GetConversation(ctx, actor.WorkspaceID, id)
+}
+
+// ListConversations lists what the actor may see; a contact sees only its own.
+func (s *Service) ListConversations(ctx context.Context, actor kefu.Actor, f kefu.ConversationFilter) ([]*kefu.Conversation, error) {
+	f.WorkspaceID = actor.WorkspaceID
+	if actor.IsContact() {
+		f.ContactID = actor.ID
+		f.AssigneeID = kefu.AssigneeAny
+	}
+	if f.Limit <= 0 || f.Limit > 100 {
+		f.Limit = 25
+	}
+	return s.store.ListConversations(ctx, f)
+}
+
+// ConversationChange is an agent's requested change; nil fields stay.
+type ConversationChange struct {
+	Status       *kefu.Status
+	AssigneeID   *int64
+	Priority     *kefu.Priority
+	Labels       *[]string
+	SnoozedUntil **time.Time
+}
+
+func (ch *ConversationChange) validate() error {
+	if ch.Status != nil && !ch.Status.Valid() {
+		return kefu.Errorf(kefu.EInvalid, "status must be open, pending, resolved or snoozed")
+	}
+	if ch.Priority != nil && !ch.Priority.Valid() {
+		return kefu.Errorf(kefu.EInvalid, "priority must be none, low, medium, high or urgent")
+	}
+	if ch.AssigneeID != nil && *ch.AssigneeID < 0 {
+		return kefu.Errorf(kefu.EInvalid, "assignee_id must be an agent id, or 0 to unassign")
+	}
+	if ch.Labels != nil {
+		ls, err := normalizeLabels(*ch.Labels)
+		if err != nil {
+			return err
+		}
+		*ch.Labels = ls
+	}
+	if ch.Status != nil && *ch.Status == kefu.StatusSnoozed && (ch.SnoozedUntil == nil || *ch.SnoozedUntil == nil) {
+		return kefu.Errorf(kefu.EInvalid, "snoozed_until is required to snooze")
+	}
+	return nil
+}
+
+func normalizeLabels(in []string) ([]string, error) {
+	if len(in) > kefu.MaxLabels {
+		return nil, kefu.Errorf(kefu.EInvalid, "at most %d labels", kefu.MaxLabels)
+	}
+	out := make([]string, 0, len(in))
+	for _, l := range in {
+		l = strings.TrimSpace(l)
+		if l == "" || len(l) > kefu.MaxLabelLen || !utf8.ValidString(l) || strings.ContainsAny(l, ",\n\r\t") {
+			return nil, kefu.Errorf(kefu.EInvalid, "label %q is empty, too long or has a comma or control character", l)
+		}
+		if !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// UpdateConversation applies an agent's change, records a system event for
+// status and assignment changes, and announces the result.
+func (s *Service) UpdateConversation(ctx context.Context, actor kefu.Actor, id int64, ch ConversationChange) (*kefu.Conversation, error) {
+	if !actor.IsAgent() {
+		return nil, kefu.Errorf(kefu.EForbidden, "only agents change conversations")
+	}
+	if err := ch.validate(); err != nil {
+		return nil, err
+	}
+	before, err := s.Conversation(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	var assignee *kefu.Agent
+	if ch.AssigneeID != nil && *ch.AssigneeID != 0 {
+		assignee, err = s.store.GetAgent(ctx, actor.WorkspaceID, *ch.AssigneeID)
+		if kefu.IsNotFound(err) || (err == nil && !assignee.Active) {
+			return nil, kefu.Errorf(kefu.EInvalid, "assignee %d is not an active agent of this workspace", *ch.AssigneeID)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	u := kefu.ConversationUpdate{Status: ch.Status, AssigneeID: ch.AssigneeID, Priority: ch.Priority, Labels: ch.Labels, SnoozedUntil: ch.SnoozedUntil}
+	if ch.Status != nil && *ch.Status != kefu.StatusSnoozed && ch.SnoozedUntil == nil && before.SnoozedUntil != nil {
+		var none *time.Time
+		u.SnoozedUntil = &none
+	}
+	after, err := s.store.UpdateConversation(ctx, actor.WorkspaceID, id, u)
+	if err != nil {
+		return nil, err
+	}
+	changed := diffConversation(before, after)
+	if len(changed) == 0 {
+		return after, nil
+	}
+	if before.AssigneeID != after.AssigneeID {
+		text := "Conversation unassigned"
+		if assignee != nil {
+			text = "Assigned to " + displayName(assignee)
+		}
+		s.systemEvent(ctx, actor, after.ID, text)
+	}
+	if before.Status != after.Status {
+		s.systemEvent(ctx, actor, after.ID, "Status changed to "+string(after.Status))
+	}
+	s.publishConversation(ctx, "updated", changed, after)
+	return after, nil
+}
+
+func displayName(a *kefu.Agent) string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.Email
+}
+
+func diffConversation(a, b *kefu.Conversation) []string {
+	var out []string
+	if a.Status != b.Status {
+		out = append(out, "status")
+	}
+	if a.AssigneeID != b.AssigneeID {
+		out = append(out, "assignee_id")
+	}
+	if a.Priority != b.Priority {
+		out = append(out, "priority")
+	}
+	if !slices.Equal(a.Labels, b.Labels) {
+		out = append(out, "labels")
+	}
+	if (a.SnoozedUntil == nil) != (b.SnoozedUntil == nil) || (a.SnoozedUntil != nil && !a.SnoozedUntil.Equal(*b.SnoozedUntil)) {
+		out = append(out, "snoozed_until")
+	}
+	return out
+}
+
+// systemEvent appends a visible system message; failure is logged, not
+// returned, because the change it describes has already been committed.
+func (s *Service) systemEvent(ctx context.Context, actor kefu.Actor, conversationID int64, text string) {
+	m := &kefu.Message{WorkspaceID: actor.WorkspaceID, ConversationID: conversationID, SenderType: kefu.SenderSystem,
+		SenderID: actor.ID, Kind: kefu.KindEvent, Body: text, Attachments: []kefu.Attachment{}}
+	if _, err := s.append(ctx, m); err != nil {
+		s.log.Error("system event not recorded", "conversation_id", conversationID, "err", err)
+	}
+}
+
+// SendInput is a message an actor wants to send.
+type SendInput struct {
+	ConversationID int64
+	ClientMsgID    string
+	Kind           kefu.MessageKind
+	Body           string
+	AttachmentIDs  []int64
+}
+
+// Send validates, commits (durably, before returning) and announces a message.
+func (s *Service) Send(ctx context.Context, actor kefu.Actor, in SendInput) (*kefu.AppendResult, error) {
+	if in.Kind == "" {
+		in.Kind = kefu.KindText
+	}
+	switch {
+	case in.Kind == kefu.KindEvent:
+		return nil, kefu.Errorf(kefu.EForbidden, "system events are written by the server")
+	case in.Kind == kefu.KindNote && !actor.IsAgent():
+		return nil, kefu.Errorf(kefu.EForbidden, "only agents write private notes")
+	case in.Kind == kefu.KindAttachment && len(in.AttachmentIDs) == 0:
+		return nil, kefu.Errorf(kefu.EInvalid, "an attachment message needs attachments")
+	}
+	m := &kefu.Message{
+		WorkspaceID: actor.WorkspaceID, ConversationID: in.ConversationID,
+		SenderType: actor.Type, SenderID: actor.ID, Kind: in.Kind, Body: in.Body,
+		ClientMsgID: in.ClientMsgID, Attachments: []kefu.Attachment{},
+	}
+	if len(in.AttachmentIDs) > kefu.MaxAttachments {
+		return nil, kefu.Errorf(kefu.EInvalid, "at most %d attachments", kefu.MaxAttachments)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	if _, err := s.access(ctx, actor, in.ConversationID); err != nil {
+		return nil, err
+	}
+	for _, aid := range in.AttachmentIDs {
+		a, err := s.store.GetAttachment(ctx, actor.WorkspaceID, aid)
+		if kefu.IsNotFound(err) || (err == nil && actor.IsContact() && (a.UploaderType != kefu.SenderContact || a.UploaderID != actor.ID)) {
+			return nil, kefu.Errorf(kefu.EInvalid, "attachment %d not found", aid)
+		}
+		if err != nil {
+			return nil, err
+		}
+		m.Attachments = append(m.Attachments, *a)
+	}
+	return s.append(ctx, m)
+}
+
+func (s *Service) append(ctx context.Context, m *kefu.Message) (*kefu.AppendResult, error) {
+	res, err := s.store.AppendMessage(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	if res.Duplicate {
+		s.metrics.Duplicates.Inc()
+		return res, nil
+	}
+	s.metrics.MessagesIn.WithLabelValues(string(m.SenderType)).Inc()
+	msg := res.Message
+	s.publish(ctx, &kefu.Event{
+		Type: kefu.EventMessage, WorkspaceID: msg.WorkspaceID, ConversationID: msg.ConversationID,
+		ContactID: res.ContactID, AssigneeID: res.AssigneeID, Seq: msg.Seq, Private: msg.Private(),
+		Frame: protocol.EncodeMessage(msg),
+	})
+	return res, nil
+}
+
+// Messages lists a conversation's messages; contacts never see notes.
+func (s *Service) Messages(ctx context.Context, actor kefu.Actor, r kefu.MessageRange) ([]*kefu.Message, error) {
+	if _, err := s.access(ctx, actor, r.ConversationID); err != nil {
+		return nil, err
+	}
+	r.WorkspaceID = actor.WorkspaceID
+	r.IncludePrivate = actor.IsAgent()
+	if r.Limit <= 0 || r.Limit > 500 {
+		r.Limit = 100
+	}
+	return s.store.ListMessages(ctx, r)
+}
+
+// MarkRead moves the actor's read marker and tells the other side.
+func (s *Service) MarkRead(ctx context.Context, actor kefu.Actor, conversationID, seq int64) (*kefu.Conversation, error) {
+	if seq <= 0 {
+		return nil, kefu.Errorf(kefu.EInvalid, "seq must be positive")
+	}
+	if _, err := s.access(ctx, actor, conversationID); err != nil {
+		return nil, err
+	}
+	reader := kefu.SenderAgent
+	if actor.IsContact() {
+		reader = kefu.SenderContact
+	}
+	c, err := s.store.MarkRead(ctx, actor.WorkspaceID, conversationID, reader, seq)
+	if err != nil {
+		return nil, err
+	}
+	mark := c.AgentLastReadSeq
+	if actor.IsContact() {
+		mark = c.ContactLastReadSeq
+	}
+	s.publish(ctx, &kefu.Event{
+		Type: kefu.EventRead, WorkspaceID: c.WorkspaceID, ConversationID: c.ID, ContactID: c.ContactID, AssigneeID: c.AssigneeID,
+		Frame: protocol.Encode(&protocol.ReadFrame{Type: protocol.TypeRead, ConversationID: c.ID, ReaderType: actor.Type, ReaderID: actor.ID, Seq: mark}),
+	})
+	return c, nil
+}
+
+// Typing relays a typing indicator; origin names the sending connection so
+// it is not echoed back to it.
+func (s *Service) Typing(ctx context.Context, actor kefu.Actor, conversationID int64, on bool, origin string) error {
+	o, err := s.access(ctx, actor, conversationID)
+	if err != nil {
+		return err
+	}
+	s.publish(ctx, &kefu.Event{
+		Type: kefu.EventTyping, WorkspaceID: o.workspaceID, ConversationID: conversationID, ContactID: o.contactID,
+		Origin: origin,
+		Frame:  protocol.Encode(&protocol.TypingFrame{Type: protocol.TypeTyping, ConversationID: conversationID, SenderType: actor.Type, SenderID: actor.ID, On: on}),
+	})
+	return nil
+}
+
+// presence is the agents' self-declared status on this node.
+type presence struct {
+	mu     sync.Mutex
+	status map[int64]string // agent id -> status
+}
+
+// SetPresence records and announces an agent's status.
+func (s *Service) SetPresence(ctx context.Context, actor kefu.Actor, status string) error {
+	if !actor.IsAgent() {
+		return kefu.Errorf(kefu.EForbidden, "only agents have presence")
+	}
+	switch status {
+	case protocol.PresenceOnline, protocol.PresenceAway, protocol.PresenceOffline:
+	default:
+		return kefu.Errorf(kefu.EInvalid, "status must be online, away or offline")
+	}
+	s.presence.mu.Lock()
+	prev := s.presence.status[actor.ID]
+	s.presence.status[actor.ID] = status
+	s.presence.mu.Unlock()
+	if prev == status {
+		return nil
+	}
+	s.publish(ctx, &kefu.Event{
+		Type: kefu.EventPresence, WorkspaceID: actor.WorkspaceID, AgentsOnly: true,
+		Frame: protocol.Encode(&protocol.PresenceFrame{Type: protocol.TypePresence, AgentID: actor.ID, Status: status}),
+	})
+	return nil
+}
+
+// Presence returns an agent's last declared status ("offline" if none).
+func (s *Service) Presence(agentID int64) string {
+	s.presence.mu.Lock()
+	defer s.presence.mu.Unlock()
+	if st, ok := s.presence.status[agentID]; ok {
+		return st
+	}
+	return protocol.PresenceOffline
+}
