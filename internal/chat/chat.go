@@ -122,7 +122,8 @@ func (s *Service) publishConversation(ctx context.Context, event string, changed
 	s.publish(ctx, &kefu.Event{
 		Type: kefu.EventConversation, WorkspaceID: c.WorkspaceID, ConversationID: c.ID,
 		ContactID: c.ContactID, AssigneeID: c.AssigneeID,
-		Frame: protocol.Encode(&protocol.ConversationFrame{Type: protocol.TypeConversation, Event: event, Changed: changed, Conversation: c}),
+		Frame:        protocol.Encode(&protocol.ConversationFrame{Type: protocol.TypeConversation, Event: event, Changed: changed, Conversation: c}),
+		ContactFrame: protocol.Encode(&protocol.ConversationFrame{Type: protocol.TypeConversation, Event: event, Changed: contactVisible(changed), Conversation: c.ForContact()}),
 	})
 }
 
@@ -245,6 +246,17 @@ func (s *Service) UpdateConversation(ctx context.Context, actor kefu.Actor, id i
 	}
 	s.publishConversation(ctx, "updated", changed, after)
 	return after, nil
+}
+
+// contactVisible filters a change list down to what a contact's view shows.
+func contactVisible(changed []string) []string {
+	var out []string
+	for _, f := range changed {
+		if f == "status" || f == "assignee_id" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func displayName(a *kefu.Agent) string {

@@ -48,6 +48,9 @@ type Event struct {
 	// indicator is not echoed back to the tab that typed. Empty: none.
 	Origin string `json:"origin,omitempty"`
 	Frame  []byte `json:"frame"`
+	// ContactFrame, when set, replaces Frame for the contact's connections:
+	// a visitor sees a conversation without the agents' labels and notes.
+	ContactFrame []byte `json:"contact_frame,omitempty"`
 }
 
 // Bus fans events out to every server node (one of them is this process).

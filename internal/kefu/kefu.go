@@ -281,3 +281,26 @@ type Session struct {
 func (s *Session) Usable(now time.Time) bool {
 	return s.RevokedAt == nil && now.Before(s.ExpiresAt)
 }
+
+// ContactConversation is the view of a conversation its contact gets: the
+// agents' labels, priority and snooze plans are internal.
+type ContactConversation struct {
+	ID                 int64     `json:"id"`
+	InboxID            int64     `json:"inbox_id"`
+	ContactID          int64     `json:"contact_id"`
+	AssigneeID         int64     `json:"assignee_id"`
+	Status             Status    `json:"status"`
+	LastSeq            int64     `json:"last_seq"`
+	ContactLastReadSeq int64     `json:"contact_last_read_seq"`
+	AgentLastReadSeq   int64     `json:"agent_last_read_seq"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
+	LastActivityAt     time.Time `json:"last_activity_at"`
+}
+
+// ForContact returns the contact's view of c.
+func (c *Conversation) ForContact() *ContactConversation {
+	return &ContactConversation{ID: c.ID, InboxID: c.InboxID, ContactID: c.ContactID, AssigneeID: c.AssigneeID, Status: c.Status,
+		LastSeq: c.LastSeq, ContactLastReadSeq: c.ContactLastReadSeq, AgentLastReadSeq: c.AgentLastReadSeq,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, LastActivityAt: c.LastActivityAt}
+}

@@ -255,10 +255,10 @@ type MessageFrame struct {
 }
 
 type ConversationFrame struct {
-	Type         string             `json:"type"`
-	Event        string             `json:"event"` // created, updated
-	Changed      []string           `json:"changed,omitempty"`
-	Conversation *kefu.Conversation `json:"conversation"`
+	Type         string   `json:"type"`
+	Event        string   `json:"event"` // created, updated
+	Changed      []string `json:"changed,omitempty"`
+	Conversation any      `json:"conversation"` // *kefu.Conversation, or *kefu.ContactConversation for visitors
 }
 
 type TypingFrame struct {

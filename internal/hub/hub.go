@@ -1,0 +1,173 @@
+// Package hub keeps this node's live connections and routes committed events
+// to them. Each connection has a bounded outbound queue drained by a
+// short-lived goroutine, so an idle connection costs no goroutine here and a
+// slow one is cut off instead of holding anyone else up.
+//
+// Delivery is exactly-once and in order per conversation and connection:
+// the connection remembers the last seq it delivered for each conversation,
+// drops anything at or below it, and fills any gap above it from the store
+// before going on. Bus delivery may therefore be at-most-once.
+//
+// Lock order: Hub.mu before Conn.mu; neither is held while writing.
+package hub
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/kefu-chat/kefu/internal/kefu"
+	"github.com/kefu-chat/kefu/internal/metrics"
+)
+
+// History is how a connection fills gaps and resumes; chat.Service
+// implements it with the same access rules as the REST API.
+type History interface {
+	Messages(ctx context.Context, actor kefu.Actor, r kefu.MessageRange) ([]*kefu.Message, error)
+}
+
+// Options tune a Hub.
+type Options struct {
+	MaxQueue int // frames queued per connection before it is cut off (default 1024)
+	Log      *slog.Logger
+	Metrics  *metrics.Metrics
+}
+
+// Hub routes events to connections.
+type Hub struct {
+	history History
+	opts    Options
+
+	mu       sync.RWMutex
+	agents   map[int64]map[*Conn]struct{} // workspace id -> agent connections
+	contacts map[int64]map[*Conn]struct{} // contact id -> visitor connections
+	closing  bool
+}
+
+// New builds a Hub; call Attach to feed it from a bus.
+func New(history History, opts Options) *Hub {
+	if opts.MaxQueue <= 0 {
+		opts.MaxQueue = 1024
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.New()
+	}
+	return &Hub{history: history, opts: opts, agents: map[int64]map[*Conn]struct{}{}, contacts: map[int64]map[*Conn]struct{}{}}
+}
+
+// Attach subscribes the hub to bus and returns the unsubscribe function.
+func (h *Hub) Attach(bus kefu.Bus) func() { return bus.Subscribe(h.Route) }
+
+func (h *Hub) index(c *Conn) map[int64]map[*Conn]struct{} {
+	if c.actor.IsContact() {
+		return h.contacts
+	}
+	return h.agents
+}
+
+func (h *Hub) key(c *Conn) int64 {
+	if c.actor.IsContact() {
+		return c.actor.ID
+	}
+	return c.actor.WorkspaceID
+}
+
+func (h *Hub) add(c *Conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return false
+	}
+	idx, k := h.index(c), h.key(c)
+	set := idx[k]
+	if set == nil {
+		set = map[*Conn]struct{}{}
+		idx[k] = set
+	}
+	set[c] = struct{}{}
+	return true
+}
+
+func (h *Hub) remove(c *Conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	idx, k := h.index(c), h.key(c)
+	if set := idx[k]; set != nil {
+		delete(set, c)
+		if len(set) == 0 {
+			delete(idx, k)
+		}
+	}
+}
+
+// Route delivers one event to every local connection that should see it.
+// It never blocks on a connection: enqueueing is a bounded append.
+func (h *Hub) Route(e *kefu.Event) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if !e.Private && !e.AgentsOnly && e.ContactID != 0 {
+		frame := e.Frame
+		if e.ContactFrame != nil {
+			frame = e.ContactFrame
+		}
+		for c := range h.contacts[e.ContactID] {
+			if c.actor.WorkspaceID == e.WorkspaceID && (e.Origin == "" || e.Origin != c.id) {
+				c.deliver(e, frame)
+			}
+		}
+	}
+	for c := range h.agents[e.WorkspaceID] {
+		if e.Origin != "" && e.Origin == c.id {
+			continue
+		}
+		if c.wants(e) {
+			c.deliver(e, e.Frame)
+		}
+	}
+}
+
+// Count returns the number of registered connections by role.
+func (h *Hub) Count() (agents, visitors int) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, s := range h.agents {
+		agents += len(s)
+	}
+	for _, s := range h.contacts {
+		visitors += len(s)
+	}
+	return agents, visitors
+}
+
+// AgentConnected reports whether the agent has a live connection here.
+func (h *Hub) AgentConnected(workspaceID, agentID int64) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for c := range h.agents[workspaceID] {
+		if c.actor.ID == agentID {
+			return true
+		}
+	}
+	return false
+}
+
+// Shutdown closes every connection with code and stops accepting new ones.
+func (h *Hub) Shutdown(code int, reason string) {
+	h.mu.Lock()
+	h.closing = true
+	var all []*Conn
+	for _, idx := range []map[int64]map[*Conn]struct{}{h.agents, h.contacts} {
+		for _, set := range idx {
+			for c := range set {
+				all = append(all, c)
+			}
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range all {
+		c.Close(code, reason)
+	}
+}

@@ -1,0 +1,170 @@
+package ws
+
+import (
+	"context"
+	"time"
+
+	"github.com/lxzan/gws"
+
+	"github.com/kefu-chat/kefu/internal/chat"
+	"github.com/kefu-chat/kefu/internal/hub"
+	"github.com/kefu-chat/kefu/internal/kefu"
+	"github.com/kefu-chat/kefu/internal/protocol"
+)
+
+// session is the per-connection state of the read side. It is touched only
+// by the connection's read loop, so it needs no lock.
+type session struct {
+	s       *Server
+	sock    *gws.Conn
+	hc      *hub.Conn
+	actor   kefu.Actor
+	role    string
+	tokens  float64 // rate limiter bucket
+	last    int64   // unix nanos of the last refill
+	strikes int     // frames over the limit in a row
+}
+
+// events implements gws.Event for every connection; per-connection state is
+// the session in the socket's storage.
+type events struct{ s *Server }
+
+func sessionOf(sock *gws.Conn) *session {
+	v, _ := sock.Session().Load("")
+	sess, _ := v.(*session)
+	return sess
+}
+
+func (e *events) OnOpen(*gws.Conn) {}
+
+func (e *events) OnClose(sock *gws.Conn, err error) {
+	sess := sessionOf(sock)
+	if sess == nil || sess.hc == nil {
+		return
+	}
+	sess.hc.Close(protocol.CloseNormal, "")
+	e.s.opts.Metrics.Connections.WithLabelValues(sess.role).Dec()
+	e.s.opts.Metrics.DisconnectsTotal.WithLabelValues("closed").Inc()
+	if sess.actor.IsAgent() && !e.s.hub.AgentConnected(sess.actor.WorkspaceID, sess.actor.ID) {
+		// The agent's last connection is gone; routing (which wants a
+		// grace period) builds on this.
+		_ = e.s.chat.SetPresence(context.Background(), sess.actor, protocol.PresenceOffline)
+	}
+}
+
+func (e *events) OnPing(sock *gws.Conn, payload []byte) {
+	_ = sock.SetReadDeadline(time.Now().Add(e.s.opts.IdleTimeout))
+	_ = sock.WritePong(payload)
+}
+
+func (e *events) OnPong(sock *gws.Conn, _ []byte) {
+	_ = sock.SetReadDeadline(time.Now().Add(e.s.opts.IdleTimeout))
+}
+
+func (e *events) OnMessage(sock *gws.Conn, msg *gws.Message) {
+	defer msg.Close()
+	sess := sessionOf(sock)
+	if sess == nil || sess.hc == nil {
+		return
+	}
+	_ = sock.SetReadDeadline(time.Now().Add(e.s.opts.IdleTimeout))
+	if !sess.allow() {
+		return
+	}
+	if msg.Opcode != gws.OpcodeText {
+		sess.fail("", kefu.Errorf(protocol.EBadJSON, "frames must be JSON text"))
+		return
+	}
+	f, err := protocol.Decode(msg.Bytes())
+	if err != nil {
+		id := ""
+		if f != nil {
+			id = f.ID
+		}
+		sess.fail(id, err)
+		return
+	}
+	e.s.opts.Metrics.FramesIn.WithLabelValues(f.Type).Inc()
+	if err := sess.handle(f); err != nil {
+		sess.fail(f.ID, err)
+	}
+}
+
+// allow applies the per-connection token bucket. A client far over the
+// limit (a hundred rejected frames in a row) is cut off.
+func (s *session) allow() bool {
+	now := time.Now().UnixNano()
+	s.tokens += float64(now-s.last) / 1e9 * s.s.opts.RatePerSecond
+	s.last = now
+	if s.tokens > s.s.opts.RateBurst {
+		s.tokens = s.s.opts.RateBurst
+	}
+	if s.tokens >= 1 {
+		s.tokens--
+		s.strikes = 0
+		return true
+	}
+	s.strikes++
+	if s.strikes >= 100 {
+		s.s.opts.Metrics.DisconnectsTotal.WithLabelValues("rate_limited").Inc()
+		s.hc.Close(protocol.CloseRateLimited, "rate limited")
+		return false
+	}
+	s.fail("", kefu.Errorf(kefu.ERateLimited, "more than %.0f frames per second", s.s.opts.RatePerSecond))
+	return false
+}
+
+func (s *session) fail(id string, err error) {
+	code := kefu.ErrorCode(err)
+	s.s.opts.Metrics.FrameErrors.WithLabelValues(code).Inc()
+	if code == kefu.EInternal {
+		s.s.opts.Log.Error("frame failed", "role", s.role, "workspace_id", s.actor.WorkspaceID, "err", err)
+	}
+	s.hc.Send(protocol.EncodeError(id, err))
+}
+
+func (s *session) handle(f *protocol.ClientFrame) error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.s.opts.SendTimeout)
+	defer cancel()
+	c := s.s.chat
+	switch f.Type {
+	case protocol.TypeSend:
+		res, err := c.Send(ctx, s.actor, chat.SendInput{ConversationID: f.ConversationID, ClientMsgID: f.ClientMsgID,
+			Kind: kefu.MessageKind(f.Kind), Body: f.Body, AttachmentIDs: f.Attachments})
+		if err != nil {
+			return err
+		}
+		m := res.Message
+		s.hc.Send(protocol.Encode(&protocol.Ack{Type: protocol.TypeAck, ID: f.ID, ConversationID: m.ConversationID, MessageID: m.ID,
+			Seq: m.Seq, ClientMsgID: m.ClientMsgID, Duplicate: res.Duplicate, CreatedAt: m.CreatedAt}))
+	case protocol.TypeTyping:
+		return c.Typing(ctx, s.actor, f.ConversationID, f.On, s.hc.ID())
+	case protocol.TypeRead:
+		_, err := c.MarkRead(ctx, s.actor, f.ConversationID, f.Seq)
+		return err
+	case protocol.TypePresence:
+		return c.SetPresence(ctx, s.actor, f.Status)
+	case protocol.TypeResume:
+		convs, _ := f.ConversationSeqs()
+		s.hc.Resume(convs)
+	case protocol.TypeSubscribe, protocol.TypeUnsubscribe:
+		if !s.actor.IsAgent() {
+			return kefu.Errorf(kefu.EForbidden, "only agents subscribe; visitors receive their own conversations")
+		}
+		convs, _ := f.ConversationSeqs()
+		if f.Type == protocol.TypeUnsubscribe {
+			s.hc.Unsubscribe(convs)
+			if f.All {
+				s.hc.SubscribeAll(false)
+			}
+			return nil
+		}
+		if f.All {
+			s.hc.SubscribeAll(true)
+		}
+		s.hc.Resume(convs)
+	case protocol.TypePing:
+		s.hc.Send(protocol.Encode(&protocol.Pong{Type: protocol.TypePong, ServerTime: time.Now().UnixMilli()}))
+	}
+	return nil
+}

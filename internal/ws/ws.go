@@ -1,0 +1,279 @@
+// Package ws is the WebSocket transport: it authenticates the upgrade,
+// enforces the socket's limits (frame size, rate, idle time, write time),
+// decodes client frames and hands them to the chat service, and plugs each
+// socket into the hub for delivery. github.com/lxzan/gws does the framing;
+// it was chosen by measurement (about 7 KB per idle connection here against
+// 17 KB for gorilla/websocket) and stays behind hub.Transport.
+package ws
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/lxzan/gws"
+
+	"github.com/kefu-chat/kefu/internal/auth"
+	"github.com/kefu-chat/kefu/internal/chat"
+	"github.com/kefu-chat/kefu/internal/hub"
+	"github.com/kefu-chat/kefu/internal/kefu"
+	"github.com/kefu-chat/kefu/internal/metrics"
+	"github.com/kefu-chat/kefu/internal/protocol"
+)
+
+// Options are the socket limits; zero values take the documented defaults.
+type Options struct {
+	HeartbeatInterval time.Duration // 25s
+	IdleTimeout       time.Duration // 60s
+	WriteTimeout      time.Duration // 10s
+	RatePerSecond     float64       // 20 frames/s
+	RateBurst         float64       // 50
+	SendTimeout       time.Duration // 15s: longest a send waits for its commit
+	Log               *slog.Logger
+	Metrics           *metrics.Metrics
+	// WriteError writes an HTTP error before the upgrade; the API's error
+	// writer, so both speak the same envelope.
+	WriteError func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// InboxGetter is what the visitor endpoint needs to check Origin.
+type InboxGetter interface {
+	GetInbox(ctx context.Context, workspaceID, id int64) (*kefu.Inbox, error)
+}
+
+// Server serves the two WebSocket endpoints.
+type Server struct {
+	chat     *chat.Service
+	auth     *auth.Authenticator
+	hub      *hub.Hub
+	inboxes  InboxGetter
+	opts     Options
+	upgrader *gws.Upgrader
+	nextID   atomic.Uint64
+}
+
+// New builds the server.
+func New(c *chat.Service, a *auth.Authenticator, h *hub.Hub, inboxes InboxGetter, opts Options) *Server {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&opts.HeartbeatInterval, 25*time.Second)
+	def(&opts.IdleTimeout, 60*time.Second)
+	def(&opts.WriteTimeout, 10*time.Second)
+	def(&opts.SendTimeout, 15*time.Second)
+	if opts.RatePerSecond <= 0 {
+		opts.RatePerSecond = 20
+	}
+	if opts.RateBurst <= 0 {
+		opts.RateBurst = 50
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.New()
+	}
+	if opts.WriteError == nil {
+		opts.WriteError = writeError
+	}
+	s := &Server{chat: c, auth: a, hub: h, inboxes: inboxes, opts: opts}
+	s.upgrader = gws.NewUpgrader(&events{s: s}, &gws.ServerOption{
+		ReadMaxPayloadSize: protocol.MaxFrameSize,
+		ReadBufferSize:     1024, // frames are small; the buffer is per connection
+		CheckUtf8Enabled:   true,
+		HandshakeTimeout:   5 * time.Second,
+		NewSession:         func() gws.SessionStorage { return &slot{} },
+		Recovery:           gws.Recovery,
+	})
+	return s
+}
+
+// Agent serves GET /ws/agent.
+func (s *Server) Agent() http.Handler { return s.handler(false) }
+
+// Visitor serves GET /ws/visitor.
+func (s *Server) Visitor() http.Handler { return s.handler(true) }
+
+func (s *Server) handler(visitor bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token := r.URL.Query().Get("token")
+		if token == "" {
+			token = auth.BearerToken(r.Header.Get("Authorization"))
+		}
+		actor, _, err := s.auth.Authenticate(r.Context(), token)
+		if err != nil {
+			s.opts.WriteError(w, r, err)
+			return
+		}
+		if visitor != actor.IsContact() {
+			s.opts.WriteError(w, r, kefu.Errorf(kefu.EForbidden, "this token cannot use this endpoint"))
+			return
+		}
+		if visitor {
+			in, err := s.inboxes.GetInbox(r.Context(), actor.WorkspaceID, actor.InboxID)
+			if err != nil {
+				s.opts.WriteError(w, r, err)
+				return
+			}
+			if !in.OriginAllowed(r.Header.Get("Origin")) {
+				s.opts.WriteError(w, r, kefu.Errorf(kefu.EForbidden, "origin not allowed for this inbox"))
+				return
+			}
+		}
+		resume, err := ParseResume(r.URL.Query().Get("resume"))
+		if err != nil {
+			s.opts.WriteError(w, r, err)
+			return
+		}
+		s.upgrade(w, r, actor, resume)
+	})
+}
+
+// ParseResume parses "ID:SEQ,ID:SEQ".
+func ParseResume(v string) (map[int64]int64, error) {
+	if v == "" {
+		return nil, nil
+	}
+	parts := strings.Split(v, ",")
+	if len(parts) > protocol.MaxResumeConversations {
+		return nil, kefu.Errorf(kefu.EInvalid, "resume lists more than %d conversations", protocol.MaxResumeConversations)
+	}
+	out := make(map[int64]int64, len(parts))
+	for _, p := range parts {
+		id, seq, ok := strings.Cut(p, ":")
+		cid, err1 := strconv.ParseInt(id, 10, 64)
+		sq, err2 := strconv.ParseInt(seq, 10, 64)
+		if !ok || err1 != nil || err2 != nil || cid <= 0 || sq < 0 {
+			return nil, kefu.Errorf(kefu.EInvalid, "resume must be a list of conversation_id:seq")
+		}
+		out[cid] = sq
+	}
+	return out, nil
+}
+
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, actor kefu.Actor, resume map[int64]int64) {
+	var wrapped *idleConn
+	hw := &hijackWrapper{ResponseWriter: w, wrap: func(c net.Conn) net.Conn {
+		wrapped = &idleConn{Conn: c}
+		return wrapped
+	}}
+	sock, err := s.upgrader.Upgrade(hw, r)
+	if err != nil {
+		// gws has answered the client already.
+		return
+	}
+	wrapped.sock = sock
+	role := "agent"
+	if actor.IsContact() {
+		role = "visitor"
+	}
+	sess := &session{s: s, sock: sock, actor: actor, tokens: s.opts.RateBurst, last: time.Now().UnixNano(), role: role}
+	sock.Session().Store("", sess)
+	_ = sock.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout))
+	wf := &protocol.Welcome{
+		Type: protocol.TypeWelcome, Role: role, WorkspaceID: actor.WorkspaceID,
+		HeartbeatInterval: int(s.opts.HeartbeatInterval / time.Second), IdleTimeout: int(s.opts.IdleTimeout / time.Second),
+		ServerTime: time.Now().UnixMilli(),
+	}
+	if actor.IsContact() {
+		wf.ContactID = actor.ID
+	} else {
+		wf.AgentID = actor.ID
+	}
+	welcome := protocol.Encode(wf)
+	hc, ok := s.hub.Open(&transport{sock: sock, timeout: s.opts.WriteTimeout}, actor, strconv.FormatUint(s.nextID.Add(1), 36), welcome, resume)
+	if !ok {
+		_ = sock.WriteClose(protocol.CloseGoingAway, []byte("server shutting down"))
+		return
+	}
+	sess.hc = hc
+	s.opts.Metrics.Connections.WithLabelValues(role).Inc()
+	s.opts.Metrics.ConnectsTotal.WithLabelValues(role).Inc()
+	go sock.ReadLoop()
+}
+
+// hijackWrapper lets us wrap the hijacked net.Conn that gws will use.
+type hijackWrapper struct {
+	http.ResponseWriter
+	wrap func(net.Conn) net.Conn
+}
+
+func (h *hijackWrapper) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := h.ResponseWriter.(http.Hijacker).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	return h.wrap(c), rw, nil
+}
+
+// idleConn turns a read timeout into a proper close frame (4009) before
+// gws sees the error, so clients learn why they were dropped.
+type idleConn struct {
+	net.Conn
+	sock *gws.Conn
+}
+
+func (c *idleConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	var ne net.Error
+	if err != nil && c.sock != nil && errors.As(err, &ne) && ne.Timeout() {
+		_ = c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+		_ = c.sock.WriteClose(protocol.CloseIdle, []byte("idle timeout"))
+	}
+	return n, err
+}
+
+// transport adapts a gws connection to hub.Transport.
+type transport struct {
+	sock    *gws.Conn
+	timeout time.Duration
+}
+
+func (t *transport) WriteFrame(b []byte) error {
+	_ = t.sock.SetWriteDeadline(time.Now().Add(t.timeout))
+	return t.sock.WriteMessage(gws.OpcodeText, b)
+}
+
+func (t *transport) Close(code int, reason string) {
+	_ = t.sock.SetWriteDeadline(time.Now().Add(time.Second))
+	_ = t.sock.WriteClose(uint16(code), []byte(reason))
+}
+
+// slot is a one-entry gws.SessionStorage: we keep a single value per
+// connection, and gws's default map costs more memory than it is worth.
+type slot struct{ v any }
+
+func (s *slot) Len() int {
+	if s.v == nil {
+		return 0
+	}
+	return 1
+}
+func (s *slot) Load(string) (any, bool) { return s.v, s.v != nil }
+func (s *slot) Delete(string)           { s.v = nil }
+func (s *slot) Store(_ string, v any)   { s.v = v }
+func (s *slot) Range(f func(string, any) bool) {
+	if s.v != nil {
+		f("", s.v)
+	}
+}
+
+func writeError(w http.ResponseWriter, _ *http.Request, err error) {
+	status := map[string]int{kefu.EUnauthorized: 401, kefu.EForbidden: 403, kefu.ENotFound: 404, kefu.EInvalid: 400}[kefu.ErrorCode(err)]
+	if status == 0 {
+		status = 500
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": kefu.ErrorCode(err), "message": kefu.ErrorMessage(err)}})
+}
