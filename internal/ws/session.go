@@ -20,6 +20,8 @@ type session struct {
 	hc      *hub.Conn
 	actor   kefu.Actor
 	role    string
+	rate    float64 // frames per second allowed
+	burst   float64
 	tokens  float64 // rate limiter bucket
 	last    int64   // unix nanos of the last refill
 	strikes int     // frames over the limit in a row
@@ -94,10 +96,10 @@ func (e *events) OnMessage(sock *gws.Conn, msg *gws.Message) {
 // limit (a hundred rejected frames in a row) is cut off.
 func (s *session) allow() bool {
 	now := time.Now().UnixNano()
-	s.tokens += float64(now-s.last) / 1e9 * s.s.opts.RatePerSecond
+	s.tokens += float64(now-s.last) / 1e9 * s.rate
 	s.last = now
-	if s.tokens > s.s.opts.RateBurst {
-		s.tokens = s.s.opts.RateBurst
+	if s.tokens > s.burst {
+		s.tokens = s.burst
 	}
 	if s.tokens >= 1 {
 		s.tokens--
@@ -110,7 +112,7 @@ func (s *session) allow() bool {
 		s.hc.Close(protocol.CloseRateLimited, "rate limited")
 		return false
 	}
-	s.fail("", kefu.Errorf(kefu.ERateLimited, "more than %.0f frames per second", s.s.opts.RatePerSecond))
+	s.fail("", kefu.Errorf(kefu.ERateLimited, "more than %.0f frames per second", s.rate))
 	return false
 }
 

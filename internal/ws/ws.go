@@ -34,11 +34,14 @@ type Options struct {
 	HeartbeatInterval time.Duration // 25s
 	IdleTimeout       time.Duration // 60s
 	WriteTimeout      time.Duration // 10s
-	RatePerSecond     float64       // 20 frames/s
-	RateBurst         float64       // 50
-	SendTimeout       time.Duration // 15s: longest a send waits for its commit
-	Log               *slog.Logger
-	Metrics           *metrics.Metrics
+	// Frame rate limits per connection. Visitors are anonymous and get a
+	// tight budget; agents (and bots and integrations on agent tokens) may
+	// need to answer many conversations at once.
+	VisitorRate, VisitorBurst float64       // 20 frames/s, burst 50
+	AgentRate, AgentBurst     float64       // 1000 frames/s, burst 2000
+	SendTimeout               time.Duration // 15s: longest a send waits for its commit
+	Log                       *slog.Logger
+	Metrics                   *metrics.Metrics
 	// WriteError writes an HTTP error before the upgrade; the API's error
 	// writer, so both speak the same envelope.
 	WriteError func(w http.ResponseWriter, r *http.Request, err error)
@@ -71,12 +74,15 @@ func New(c *chat.Service, a *auth.Authenticator, h *hub.Hub, inboxes InboxGetter
 	def(&opts.IdleTimeout, 60*time.Second)
 	def(&opts.WriteTimeout, 10*time.Second)
 	def(&opts.SendTimeout, 15*time.Second)
-	if opts.RatePerSecond <= 0 {
-		opts.RatePerSecond = 20
+	deff := func(f *float64, v float64) {
+		if *f <= 0 {
+			*f = v
+		}
 	}
-	if opts.RateBurst <= 0 {
-		opts.RateBurst = 50
-	}
+	deff(&opts.VisitorRate, 20)
+	deff(&opts.VisitorBurst, 50)
+	deff(&opts.AgentRate, 1000)
+	deff(&opts.AgentBurst, 2000)
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -177,7 +183,11 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, actor kefu.Acto
 	if actor.IsContact() {
 		role = "visitor"
 	}
-	sess := &session{s: s, sock: sock, actor: actor, tokens: s.opts.RateBurst, last: time.Now().UnixNano(), role: role}
+	sess := &session{s: s, sock: sock, actor: actor, role: role, rate: s.opts.AgentRate, burst: s.opts.AgentBurst, last: time.Now().UnixNano()}
+	if actor.IsContact() {
+		sess.rate, sess.burst = s.opts.VisitorRate, s.opts.VisitorBurst
+	}
+	sess.tokens = sess.burst
 	sock.Session().Store("", sess)
 	_ = sock.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout))
 	wf := &protocol.Welcome{
