@@ -1,0 +1,150 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/kefu-chat/kefu/internal/auth"
+	"github.com/kefu-chat/kefu/internal/kefu"
+)
+
+// inboxWithSecret is how an inbox is shown right after its secret was
+// made: the only time the secret leaves the server.
+type inboxWithSecret struct {
+	*kefu.Inbox
+	Secret string `json:"secret"`
+}
+
+func (s *Server) listInboxes(w http.ResponseWriter, r *http.Request, a kefu.Actor) error {
+	inboxes, err := s.store.ListInboxes(r.Context(), a.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newList(inboxes, ""))
+	return nil
+}
+
+type inboxRequest struct {
+	Name           *string   `json:"name"`
+	Greeting       *string   `json:"greeting"`
+	Color          *string   `json:"color"`
+	AllowedOrigins *[]string `json:"allowed_origins"`
+}
+
+// apply validates the request and copies the fields it sets into in.
+func (req *inboxRequest) apply(in *kefu.Inbox) error {
+	if req.Name != nil {
+		if err := checkName("name", *req.Name); err != nil {
+			return err
+		}
+		in.Name = strings.TrimSpace(*req.Name)
+	}
+	if req.Greeting != nil {
+		if err := checkText("greeting", *req.Greeting, maxGreetingLen, true); err != nil {
+			return err
+		}
+		in.Greeting = *req.Greeting
+	}
+	if req.Color != nil {
+		if err := checkColor(*req.Color); err != nil {
+			return err
+		}
+		in.Color = strings.ToLower(*req.Color)
+	}
+	if req.AllowedOrigins != nil {
+		origins, err := normalizeOrigins(*req.AllowedOrigins)
+		if err != nil {
+			return err
+		}
+		in.AllowedOrigins = origins
+	}
+	return nil
+}
+
+// Sizes of generated inbox credentials, in random bytes.
+const (
+	publicTokenBytes = 18
+	secretBytes      = 32
+)
+
+func (s *Server) createInbox(w http.ResponseWriter, r *http.Request, a kefu.Actor) error {
+	var req inboxRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Name == nil {
+		return kefu.Errorf(kefu.EInvalid, "name is required")
+	}
+	now := kefu.Now()
+	in := &kefu.Inbox{WorkspaceID: a.WorkspaceID, Channel: kefu.ChannelWeb, AllowedOrigins: []string{},
+		PublicToken: auth.RandomString(publicTokenBytes), Secret: auth.RandomString(secretBytes), CreatedAt: now, UpdatedAt: now}
+	if err := req.apply(in); err != nil {
+		return err
+	}
+	if err := s.store.CreateInbox(r.Context(), in); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, inboxWithSecret{Inbox: in, Secret: in.Secret})
+	return nil
+}
+
+func (s *Server) getInbox(w http.ResponseWriter, r *http.Request, a kefu.Actor) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	in, err := s.store.GetInbox(r.Context(), a.WorkspaceID, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, in)
+	return nil
+}
+
+func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request, a kefu.Actor) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req inboxRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	in, err := s.store.GetInbox(r.Context(), a.WorkspaceID, id)
+	if err != nil {
+		return err
+	}
+	if err := req.apply(in); err != nil {
+		return err
+	}
+	in.UpdatedAt = kefu.Now()
+	if err := s.store.UpdateInbox(r.Context(), in); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, in)
+	return nil
+}
+
+// rotateInboxSecret replaces the identifier-hash secret. Hashes made with
+// the old one stop verifying at once; visitor sessions already issued stay.
+func (s *Server) rotateInboxSecret(w http.ResponseWriter, r *http.Request, a kefu.Actor) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req struct{}
+	if err := s.decodeOptional(w, r, &req); err != nil {
+		return err
+	}
+	in, err := s.store.GetInbox(r.Context(), a.WorkspaceID, id)
+	if err != nil {
+		return err
+	}
+	in.Secret = auth.RandomString(secretBytes)
+	in.UpdatedAt = kefu.Now()
+	if err := s.store.UpdateInbox(r.Context(), in); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, inboxWithSecret{Inbox: in, Secret: in.Secret})
+	return nil
+}
