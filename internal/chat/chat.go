@@ -321,18 +321,21 @@ func (s *Service) Send(ctx context.Context, actor kefu.Actor, in SendInput) (*ke
 	m := &kefu.Message{
 		WorkspaceID: actor.WorkspaceID, ConversationID: in.ConversationID,
 		SenderType: actor.Type, SenderID: actor.ID, Kind: in.Kind, Body: in.Body,
-		ClientMsgID: in.ClientMsgID, Attachments: []kefu.Attachment{},
+		ClientMsgID: in.ClientMsgID,
 	}
 	if len(in.AttachmentIDs) > kefu.MaxAttachments {
 		return nil, kefu.Errorf(kefu.EInvalid, "at most %d attachments", kefu.MaxAttachments)
 	}
+	// One slot per requested attachment, filled below, so Validate counts
+	// them: an attachment message may have an empty body.
+	m.Attachments = make([]kefu.Attachment, len(in.AttachmentIDs))
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
 	if _, err := s.access(ctx, actor, in.ConversationID); err != nil {
 		return nil, err
 	}
-	for _, aid := range in.AttachmentIDs {
+	for i, aid := range in.AttachmentIDs {
 		a, err := s.store.GetAttachment(ctx, actor.WorkspaceID, aid)
 		if kefu.IsNotFound(err) || (err == nil && actor.IsContact() && (a.UploaderType != kefu.SenderContact || a.UploaderID != actor.ID)) {
 			return nil, kefu.Errorf(kefu.EInvalid, "attachment %d not found", aid)
@@ -340,7 +343,7 @@ func (s *Service) Send(ctx context.Context, actor kefu.Actor, in SendInput) (*ke
 		if err != nil {
 			return nil, err
 		}
-		m.Attachments = append(m.Attachments, *a)
+		m.Attachments[i] = *a
 	}
 	return s.append(ctx, m)
 }
