@@ -53,6 +53,9 @@ func NewDisk(root string) (*Disk, error) {
 	return &Disk{root: abs}, nil
 }
 
+// Root is the folder blobs live under.
+func (d *Disk) Root() string { return d.root }
+
 // Save copies r to disk, refusing more than maxBytes (a kefu ETooLarge
 // error), and returns the new blob's key, size, digest and sniffed content
 // type. The bytes are fsynced before Save returns, so metadata committed
