@@ -89,7 +89,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		Store: store, Chat: a.Chat, Auth: authn, Files: blobs, Metrics: m, Log: log, Now: time.Now,
 		Ready:       a.ready,
 		AgentSocket: sockets.Agent(), VisitorSocket: sockets.Visitor(),
-		Limits:            httpapi.Limits{MaxUploadBytes: cfg.MaxUploadBytes},
+		Limits: httpapi.Limits{MaxUploadBytes: cfg.MaxUploadBytes,
+			WidgetPerIP: httpapi.Rate{PerMinute: cfg.WidgetRate, Burst: cfg.WidgetBurst}},
 		TrustProxyHeaders: cfg.TrustProxyHeaders,
 	})
 	a.Handler = api

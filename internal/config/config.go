@@ -36,6 +36,8 @@ type Config struct {
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
 	TrustProxyHeaders bool
+	WidgetRate        float64 // visitor sessions per minute per client address
+	WidgetBurst       int
 }
 
 // setting is one row of the table: its names, default, help and how to set it.
@@ -82,6 +84,22 @@ var settings = []setting{
 	{"heartbeat-interval", "KEFU_HEARTBEAT_INTERVAL", "heartbeat_interval", "25s", "How often WebSocket clients are asked to send a frame.", dur(func(c *Config) *time.Duration { return &c.HeartbeatInterval })},
 	{"idle-timeout", "KEFU_IDLE_TIMEOUT", "idle_timeout", "60s", "A WebSocket connection silent this long is closed (4009).", dur(func(c *Config) *time.Duration { return &c.IdleTimeout })},
 	{"shutdown-timeout", "KEFU_SHUTDOWN_TIMEOUT", "shutdown_timeout", "15s", "How long a SIGTERM waits for requests and commits to drain.", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{"widget-rate", "KEFU_WIDGET_RATE", "widget_rate", "30", "New visitor sessions per minute from one client address (a public endpoint). Raise it for load tests from one machine.", func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			return fmt.Errorf("not a positive number: %q", v)
+		}
+		c.WidgetRate = f
+		return nil
+	}},
+	{"widget-burst", "KEFU_WIDGET_BURST", "widget_burst", "10", "Visitor sessions one client address may open at once before the rate applies.", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("not a positive whole number: %q", v)
+		}
+		c.WidgetBurst = n
+		return nil
+	}},
 	{"trust-proxy-headers", "KEFU_TRUST_PROXY_HEADERS", "trust_proxy_headers", "false", "Take client addresses from X-Forwarded-For. Only behind a proxy that sets it.", func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

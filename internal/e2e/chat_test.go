@@ -117,7 +117,10 @@ func TestResumeWhileMessagesFlow(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for i := 1; i <= total; i++ {
-			agent.Send(map[string]any{"type": "send", "conversation_id": conv, "client_msg_id": "a" + strconv.Itoa(i), "body": strconv.Itoa(i)})
+			if err := agent.TrySend(map[string]any{"type": "send", "conversation_id": conv, "client_msg_id": "a" + strconv.Itoa(i), "body": strconv.Itoa(i)}); err != nil {
+				t.Error(err)
+				return
+			}
 			if i%15 == 0 {
 				time.Sleep(2 * time.Millisecond) // keep the rate under the frame limit
 			}

@@ -85,19 +85,25 @@ func MustDialWS(t testing.TB, url string) *WSClient {
 	return c
 }
 
-// Send writes one frame (any JSON value, or raw []byte as is).
+// Send writes one frame (any JSON value, or raw []byte as is) and fails
+// the test if it cannot. Call it from the test's goroutine only.
 func (c *WSClient) Send(v any) {
 	c.t.Helper()
+	if err := c.TrySend(v); err != nil {
+		c.t.Fatalf("ws send: %v", err)
+	}
+}
+
+// TrySend is Send that returns the error, for use from other goroutines.
+func (c *WSClient) TrySend(v any) error {
 	b, ok := v.([]byte)
 	if !ok {
 		var err error
 		if b, err = json.Marshal(v); err != nil {
-			c.t.Fatal(err)
+			return err
 		}
 	}
-	if err := c.conn.WriteMessage(gws.OpcodeText, b); err != nil {
-		c.t.Fatalf("ws send: %v", err)
-	}
+	return c.conn.WriteMessage(gws.OpcodeText, b)
 }
 
 // Next returns the next frame (after the last one Next returned) of type
