@@ -1,0 +1,208 @@
+package loadgen
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Hard limits: every run is bounded in size and time whatever the flags.
+const (
+	maxTotalConns   = 200_000
+	maxConnsPerProc = 19_000 // a process may open 20,000 files here; keep room for the rest
+	maxProcs        = 64
+	maxRate         = 200_000 // messages per second
+	maxPhase        = time.Hour
+	maxTimeout      = 3 * time.Hour
+	maxMessagesCap  = 20_000_000
+	maxConcurrency  = 4096
+)
+
+// Config is everything a run needs, from the command line. Each scenario
+// registers the flags it uses; the rest keep their defaults.
+type Config struct {
+	Scenario string `json:"scenario"`
+
+	// Target and credentials.
+	Server        string `json:"server"`
+	AllowRemote   bool   `json:"allow_remote"`
+	AdminEmail    string `json:"-"`
+	AdminPassword string `json:"-"`
+	InboxToken    string `json:"-"`
+	InboxName     string `json:"inbox_name"`
+	AgentPrefix   string `json:"agent_prefix"`
+	AgentPassword string `json:"-"`
+
+	// Spreading the load.
+	SourceAddrs string `json:"source_addrs,omitempty"`
+	ClientAddrs string `json:"client_addrs,omitempty"`
+	Procs       int    `json:"procs"`
+	Concurrency int    `json:"concurrency"`
+
+	// Output and bounds.
+	JSON    bool          `json:"-"`
+	Quiet   bool          `json:"-"`
+	Timeout time.Duration `json:"timeout"`
+	Cleanup bool          `json:"cleanup"`
+
+	// idle
+	Conns       int           `json:"conns,omitempty"`
+	ConnectRate float64       `json:"connect_rate,omitempty"`
+	Hold        time.Duration `json:"hold,omitempty"`
+	Settle      time.Duration `json:"settle,omitempty"`
+
+	// chat, resume, throughput, burst
+	Visitors    int           `json:"visitors,omitempty"`
+	Agents      int           `json:"agents,omitempty"`
+	Rate        float64       `json:"rate,omitempty"`
+	Duration    time.Duration `json:"duration,omitempty"`
+	ReplyRatio  float64       `json:"reply_ratio,omitempty"`
+	AgentRate   float64       `json:"agent_rate,omitempty"`
+	Size        int           `json:"size,omitempty"`
+	Drain       time.Duration `json:"drain,omitempty"`
+	MaxMessages int           `json:"max_messages,omitempty"`
+	Echo        bool          `json:"expect_echo"`
+
+	// burst
+	Spread   time.Duration `json:"spread,omitempty"`
+	Deadline time.Duration `json:"deadline,omitempty"`
+
+	// resume
+	Before          time.Duration `json:"before,omitempty"`
+	After           time.Duration `json:"after,omitempty"`
+	Cut             string        `json:"cut,omitempty"`
+	ReconnectJitter time.Duration `json:"reconnect_jitter,omitempty"`
+
+	// throughput
+	StartRate    float64       `json:"start_rate,omitempty"`
+	StepRate     float64       `json:"step_rate,omitempty"`
+	StepDuration time.Duration `json:"step_duration,omitempty"`
+	MaxLatency   time.Duration `json:"max_latency,omitempty"`
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// commonFlags registers the flags every scenario has.
+func commonFlags(fs *flag.FlagSet, c *Config) {
+	fs.StringVar(&c.Server, "server", envOr("KEFU_LOADGEN_SERVER", "http://127.0.0.1:8080"), "Kefu server base URL (env KEFU_LOADGEN_SERVER)")
+	fs.BoolVar(&c.AllowRemote, "allow-remote", false, "allow a target outside 127.0.0.0/8, ::1 and localhost")
+	fs.StringVar(&c.AdminEmail, "admin-email", os.Getenv("KEFU_LOADGEN_ADMIN_EMAIL"), "admin login, to create the loadgen inbox and agents (env KEFU_LOADGEN_ADMIN_EMAIL)")
+	fs.StringVar(&c.AdminPassword, "admin-password", os.Getenv("KEFU_LOADGEN_ADMIN_PASSWORD"), "admin password (env KEFU_LOADGEN_ADMIN_PASSWORD)")
+	fs.StringVar(&c.InboxToken, "inbox-token", os.Getenv("KEFU_LOADGEN_INBOX_TOKEN"), "public token of the inbox visitors use; default: find or create the inbox named --inbox-name (env KEFU_LOADGEN_INBOX_TOKEN)")
+	fs.StringVar(&c.InboxName, "inbox-name", "loadgen", "name of the inbox the load generator finds or creates")
+	fs.StringVar(&c.AgentPrefix, "agent-prefix", "loadgen-agent", "agents are <prefix>-<n>@loadgen.example.com, created if missing")
+	fs.StringVar(&c.AgentPassword, "agent-password", envOr("KEFU_LOADGEN_AGENT_PASSWORD", "loadgen-agent-password-1"), "password of the loadgen agents (env KEFU_LOADGEN_AGENT_PASSWORD)")
+	fs.StringVar(&c.SourceAddrs, "source-addrs", "", "comma-separated local IPs to dial from, round robin (e.g. 127.0.0.2,127.0.0.3); each adds ~28,000 ephemeral ports")
+	fs.StringVar(&c.ClientAddrs, "client-addrs", "127.100.0.0/16", `each visitor creates its session (and each agent logs in) from its own address in this range, as distinct people would; the server limits those requests per client address ("off" to disable)`)
+	fs.IntVar(&c.Procs, "procs", 1, fmt.Sprintf("worker processes sharing the load (each may hold %d connections)", maxConnsPerProc))
+	fs.IntVar(&c.Concurrency, "concurrency", 64, "REST requests and WebSocket dials in flight at once, per process")
+	fs.BoolVar(&c.JSON, "json", false, "print machine-readable results on stdout (the summary goes to stderr)")
+	fs.BoolVar(&c.Quiet, "quiet", false, "no progress line")
+	fs.DurationVar(&c.Timeout, "timeout", 0, "hard limit on the whole run, setup included (default: derived from the scenario's durations)")
+	fs.BoolVar(&c.Cleanup, "cleanup", true, "resolve the conversations the run created, at the end")
+}
+
+func messageFlags(fs *flag.FlagSet, c *Config) {
+	fs.IntVar(&c.Size, "size", 64, "message body size in bytes (at least the id and timestamp it carries)")
+	fs.IntVar(&c.MaxMessages, "max-messages", 0, "stop sending after this many visitor messages (default: 2 × rate × duration)")
+	fs.DurationVar(&c.Drain, "drain", 15*time.Second, "after sending stops, how long to wait for outstanding acks and deliveries")
+	fs.BoolVar(&c.Echo, "expect-echo", true, "expect a sender's own connection to receive its message too (protocol: every connection following the conversation does)")
+}
+
+// parseFlags parses a scenario's command line into a Config.
+func parseFlags(sc *scenario, args []string, stderr io.Writer) (*Config, error) {
+	c := &Config{Scenario: sc.name}
+	fs := flag.NewFlagSet("kefu-loadgen "+sc.name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	commonFlags(fs, c)
+	sc.flags(fs, c)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: kefu-loadgen %s [flags]\n\n%s\n\nFlags:\n", sc.name, sc.doc)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err := c.validate(sc); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) validate(sc *scenario) error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if _, err := checkTarget(c.Server, c.AllowRemote); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := parseSourceAddrs(c.SourceAddrs, c.AllowRemote); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := parseClientAddrs(c.ClientAddrs, c.AllowRemote); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Procs < 1 || c.Procs > maxProcs {
+		bad("--procs must be 1..%d", maxProcs)
+	}
+	if c.Concurrency < 1 || c.Concurrency > maxConcurrency {
+		bad("--concurrency must be 1..%d", maxConcurrency)
+	}
+	for name, d := range map[string]time.Duration{"hold": c.Hold, "duration": c.Duration, "drain": c.Drain, "spread": c.Spread,
+		"deadline": c.Deadline, "settle": c.Settle, "before": c.Before, "after": c.After, "step-duration": c.StepDuration, "reconnect-jitter": c.ReconnectJitter} {
+		if d < 0 || d > maxPhase {
+			bad("--%s must be between 0 and %v", name, maxPhase)
+		}
+	}
+	if c.Timeout < 0 || c.Timeout > maxTimeout {
+		bad("--timeout must be at most %v", maxTimeout)
+	}
+	if c.Rate < 0 || c.Rate > maxRate || c.ConnectRate < 0 || c.StartRate < 0 || c.StepRate < 0 || c.AgentRate < 0 {
+		bad("rates must be between 0 and %d per second", maxRate)
+	}
+	if c.Size < 0 || c.Size > 16*1024 {
+		bad("--size must be at most 16384 bytes")
+	}
+	if c.MaxMessages < 0 || c.MaxMessages > maxMessagesCap {
+		bad("--max-messages must be at most %d", maxMessagesCap)
+	}
+	if c.ReplyRatio < 0 || c.ReplyRatio > 1 {
+		bad("--reply-ratio must be between 0 and 1")
+	}
+	conns := c.Conns + c.Visitors + c.Agents
+	if conns > maxTotalConns {
+		bad("at most %d connections in one run (asked for %d)", maxTotalConns, conns)
+	}
+	if per := (conns + c.Procs - 1) / c.Procs; per > maxConnsPerProc {
+		bad("%d connections over %d process(es) is %d per process, over the %d a process may hold: use --procs %d",
+			conns, c.Procs, per, maxConnsPerProc, (conns+maxConnsPerProc-1)/maxConnsPerProc)
+	}
+	if c.Procs > 1 && c.Agents > 0 && c.Agents < c.Procs {
+		bad("with --procs %d every worker needs its own agents: use --agents %d or more", c.Procs, c.Procs)
+	}
+	if sc.check != nil {
+		if err := sc.check(c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.Timeout == 0 {
+		c.Timeout = min(maxTimeout, sc.budget(c)+2*time.Minute)
+	}
+	return errors.Join(errs...)
+}
+
+// setupBudget is a generous allowance for creating n sessions,
+// conversations and connections before a scenario's clock starts.
+func setupBudget(n int) time.Duration {
+	return time.Duration(n/100)*time.Second + 30*time.Second
+}
