@@ -234,6 +234,9 @@ func (s *Service) UpdateConversation(ctx context.Context, actor kefu.Actor, id i
 	if len(changed) == 0 {
 		return after, nil
 	}
+	// The state change is announced first, then the transcript lines
+	// that record it.
+	s.publishConversation(ctx, "updated", changed, after)
 	if before.AssigneeID != after.AssigneeID {
 		text := "Conversation unassigned"
 		if assignee != nil {
@@ -244,7 +247,6 @@ func (s *Service) UpdateConversation(ctx context.Context, actor kefu.Actor, id i
 	if before.Status != after.Status {
 		s.systemEvent(ctx, actor, after.ID, "Status changed to "+string(after.Status))
 	}
-	s.publishConversation(ctx, "updated", changed, after)
 	return after, nil
 }
 

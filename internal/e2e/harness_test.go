@@ -193,3 +193,5 @@ func onlyUser(bodies []string) []string {
 	}
 	return out
 }
+
+func fmtInt(n int64) string { return fmt.Sprint(n) }
