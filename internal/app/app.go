@@ -18,6 +18,7 @@ import (
 
 	"github.com/kefu-chat/kefu/internal/auth"
 	"github.com/kefu-chat/kefu/internal/bus/inproc"
+	"github.com/kefu-chat/kefu/internal/bus/natsbus"
 	"github.com/kefu-chat/kefu/internal/chat"
 	"github.com/kefu-chat/kefu/internal/config"
 	"github.com/kefu-chat/kefu/internal/files"
@@ -75,7 +76,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	a := &App{cfg: cfg, log: log, Store: store, Metrics: m}
-	a.Bus = inproc.New()
+	a.Bus = kefu.Bus(inproc.New())
+	if cfg.NATSURL != "" {
+		if a.Bus, err = natsbus.New(cfg.NATSURL, cfg.NATSSubject, log); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
 	a.Chat = chat.New(store, a.Bus, log, m)
 	a.Hub = hub.New(a.Chat, hub.Options{Log: log, Metrics: m})
 	a.detach = a.Hub.Attach(a.Bus)

@@ -25,6 +25,7 @@ type Config struct {
 	DatabaseURL       string
 	SQLiteSynchronous string
 	NATSURL           string
+	NATSSubject       string
 	LogLevel          string
 	LogFormat         string
 	DebugAddr         string
@@ -67,6 +68,7 @@ var settings = []setting{
 	{"database-url", "KEFU_DATABASE_URL", "database_url", "", "Empty: SQLite at DATA_DIR/kefu.db. `postgres://user@host/db` uses PostgreSQL.", str(func(c *Config) *string { return &c.DatabaseURL })},
 	{"sqlite-synchronous", "KEFU_SQLITE_SYNCHRONOUS", "sqlite_synchronous", "FULL", "FULL: every acknowledged message is fsynced (survives power loss). NORMAL: faster, an explicit opt-in that may lose the last moments of messages on power loss (not on a crash of Kefu alone).", str(func(c *Config) *string { return &c.SQLiteSynchronous })},
 	{"nats-url", "KEFU_NATS_URL", "nats_url", "", "Empty: single node. `nats://host:4222` fans events out across nodes through NATS.", str(func(c *Config) *string { return &c.NATSURL })},
+	{"nats-subject", "KEFU_NATS_SUBJECT", "nats_subject", "kefu.ev", "Subject prefix for events on NATS; clusters sharing one NATS server need different prefixes.", str(func(c *Config) *string { return &c.NATSSubject })},
 	{"log-level", "KEFU_LOG_LEVEL", "log_level", "info", "debug, info, warn or error.", str(func(c *Config) *string { return &c.LogLevel })},
 	{"log-format", "KEFU_LOG_FORMAT", "log_format", "text", "text or json.", str(func(c *Config) *string { return &c.LogFormat })},
 	{"debug-addr", "KEFU_DEBUG_ADDR", "debug_addr", "", "Empty: off. An address such as 127.0.0.1:6060 serves pprof there; it must be a loopback address.", str(func(c *Config) *string { return &c.DebugAddr })},
