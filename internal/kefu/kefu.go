@@ -122,7 +122,7 @@ func (s Status) Valid() bool {
 	return false
 }
 
-// Priority of a conversation; the empty string is "none".
+// Priority of a conversation. Stores turn an empty value into PriorityNone.
 type Priority string
 
 const (
@@ -227,8 +227,8 @@ func (m *Message) Validate() error {
 		return Errorf(EInvalid, "invalid kind %q", m.Kind)
 	case len(m.Body) > MaxBodyLen:
 		return Errorf(ETooLarge, "body is longer than %d bytes", MaxBodyLen)
-	case !utf8.ValidString(m.Body):
-		return Errorf(EInvalid, "body is not valid UTF-8")
+	case !utf8.ValidString(m.Body) || strings.IndexByte(m.Body, 0) >= 0:
+		return Errorf(EInvalid, "body is not valid UTF-8 text")
 	case len(m.ClientMsgID) > MaxClientMsgIDLen:
 		return Errorf(EInvalid, "client_msg_id is longer than %d bytes", MaxClientMsgIDLen)
 	case len(m.Attachments) > MaxAttachments:

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -142,8 +143,8 @@ func (f *ClientFrame) Validate() error {
 		if len(f.Body) > kefu.MaxBodyLen {
 			return kefu.Errorf(kefu.ETooLarge, "body is longer than %d bytes", kefu.MaxBodyLen)
 		}
-		if !utf8.ValidString(f.Body) {
-			return kefu.Errorf(kefu.EInvalid, "body is not valid UTF-8")
+		if !utf8.ValidString(f.Body) || strings.IndexByte(f.Body, 0) >= 0 {
+			return kefu.Errorf(kefu.EInvalid, "body is not valid UTF-8 text")
 		}
 		if len(f.ClientMsgID) > kefu.MaxClientMsgIDLen {
 			return kefu.Errorf(kefu.EInvalid, "client_msg_id is longer than %d bytes", kefu.MaxClientMsgIDLen)

@@ -197,8 +197,11 @@ func (s *Store) ListInboxes(ctx context.Context, workspaceID int64) ([]*kefu.Inb
 func (s *Store) UpdateInbox(ctx context.Context, in *kefu.Inbox) error {
 	in.UpdatedAt = kefu.Now()
 	in.AllowedOrigins = stringsOrEmpty(in.AllowedOrigins)
-	res, err := s.w.ExecContext(ctx, `UPDATE inboxes SET name = ?, public_token = ?, secret = ?, allowed_origins = ?, greeting = ?, color = ?, updated_at = ?
-		WHERE id = ? AND workspace_id = ?`, in.Name, in.PublicToken, in.Secret, jsonText(in.AllowedOrigins), in.Greeting, in.Color, micros(in.UpdatedAt), in.ID, in.WorkspaceID)
+	if in.Channel == "" {
+		in.Channel = kefu.ChannelWeb
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE inboxes SET name = ?, channel = ?, public_token = ?, secret = ?, allowed_origins = ?, greeting = ?, color = ?, updated_at = ?
+		WHERE id = ? AND workspace_id = ?`, in.Name, in.Channel, in.PublicToken, in.Secret, jsonText(in.AllowedOrigins), in.Greeting, in.Color, micros(in.UpdatedAt), in.ID, in.WorkspaceID)
 	return affected(res, err, "inbox")
 }
 

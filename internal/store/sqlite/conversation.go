@@ -51,11 +51,12 @@ func (s *Store) CreateConversation(ctx context.Context, c *kefu.Conversation) er
 	res, err := s.w.ExecContext(ctx, `INSERT INTO conversations (workspace_id, inbox_id, contact_id, assignee_id, status, priority, labels, snoozed_until,
 		created_at, updated_at, last_activity_at)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-		WHERE EXISTS (SELECT 1 FROM inboxes WHERE id = ? AND workspace_id = ?) AND EXISTS (SELECT 1 FROM contacts WHERE id = ? AND workspace_id = ?)`,
+		WHERE EXISTS (SELECT 1 FROM inboxes WHERE id = ? AND workspace_id = ?) AND EXISTS (SELECT 1 FROM contacts WHERE id = ? AND workspace_id = ?)
+		AND (? IS NULL OR EXISTS (SELECT 1 FROM agents WHERE id = ? AND workspace_id = ?))`,
 		c.WorkspaceID, c.InboxID, c.ContactID, nullID(c.AssigneeID), c.Status, c.Priority, jsonText(c.Labels), nullMicros(c.SnoozedUntil),
 		micros(c.CreatedAt), micros(c.UpdatedAt), micros(c.LastActivityAt),
-		c.InboxID, c.WorkspaceID, c.ContactID, c.WorkspaceID)
-	if err := affected(res, err, "inbox or contact"); err != nil {
+		c.InboxID, c.WorkspaceID, c.ContactID, c.WorkspaceID, nullID(c.AssigneeID), c.AssigneeID, c.WorkspaceID)
+	if err := affected(res, err, "inbox, contact or assignee"); err != nil {
 		return err
 	}
 	c.ID, err = res.LastInsertId()
@@ -138,15 +139,27 @@ func (s *Store) UpdateConversation(ctx context.Context, workspaceID, id int64, u
 		set += `, snoozed_until = ?`
 		args = append(args, nullMicros(*u.SnoozedUntil))
 	}
+	where := ` WHERE id = ? AND workspace_id = ?`
 	args = append(args, id, workspaceID)
-	c, err := scanConversation(s.w.QueryRowContext(ctx, `UPDATE conversations SET `+set+` WHERE id = ? AND workspace_id = ? RETURNING `+convCols, args...))
-	return c, mapErr(err, "conversation")
+	if u.AssigneeID != nil && *u.AssigneeID != 0 {
+		// The assignee must be an agent of the same workspace; another
+		// tenant's agent is as absent as a missing one.
+		where += ` AND EXISTS (SELECT 1 FROM agents WHERE id = ? AND workspace_id = ?)`
+		args = append(args, *u.AssigneeID, workspaceID)
+	}
+	c, err := scanConversation(s.w.QueryRowContext(ctx, `UPDATE conversations SET `+set+where+` RETURNING `+convCols, args...))
+	return c, mapErr(err, "conversation or assignee")
 }
 
 func (s *Store) MarkRead(ctx context.Context, workspaceID, conversationID int64, reader kefu.SenderType, seq int64) (*kefu.Conversation, error) {
-	col := "agent_last_read_seq"
-	if reader == kefu.SenderContact {
+	var col string
+	switch reader {
+	case kefu.SenderContact:
 		col = "contact_last_read_seq"
+	case kefu.SenderAgent, kefu.SenderBot:
+		col = "agent_last_read_seq"
+	default:
+		return nil, kefu.Errorf(kefu.EInvalid, "reader must be a contact, an agent or a bot")
 	}
 	// MIN(seq, last_seq): a reader cannot claim to have read the future.
 	c, err := scanConversation(s.w.QueryRowContext(ctx, `UPDATE conversations SET `+col+` = MAX(`+col+`, MIN(?, last_seq))

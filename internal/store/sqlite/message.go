@@ -14,11 +14,11 @@ import (
 // appendStmts are prepared once on the writer connection: the append path
 // runs them for every message, so parsing SQL each time would dominate.
 type appendStmts struct {
-	findDup, bump, insert *sql.Stmt
+	findDup, bump, insert, owner *sql.Stmt
 }
 
 func (a *appendStmts) close() {
-	for _, s := range []*sql.Stmt{a.findDup, a.bump, a.insert} {
+	for _, s := range []*sql.Stmt{a.findDup, a.bump, a.insert, a.owner} {
 		if s != nil {
 			s.Close()
 		}
@@ -41,6 +41,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		WHERE conversation_id = ? AND sender_type = ? AND sender_id = ? AND client_msg_id = ? AND workspace_id = ?`)
 	s.stmts.bump = prep(`UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = ?, updated_at = ?
 		WHERE id = ? AND workspace_id = ? RETURNING last_seq, contact_id, COALESCE(assignee_id, 0)`)
+	s.stmts.owner = prep(`SELECT contact_id, COALESCE(assignee_id, 0) FROM conversations WHERE id = ? AND workspace_id = ?`)
 	s.stmts.insert = prep(`INSERT INTO messages (workspace_id, conversation_id, seq, sender_type, sender_id, kind, body, attachments, client_msg_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	return err
@@ -115,10 +116,11 @@ func (s *Store) appendTx(ctx context.Context, batch []*kefu.Message, res []*kefu
 			tx.Rollback()
 		}
 	}()
-	findDup, bump, insert := tx.StmtContext(ctx, s.stmts.findDup), tx.StmtContext(ctx, s.stmts.bump), tx.StmtContext(ctx, s.stmts.insert)
+	st := appendStmts{findDup: tx.StmtContext(ctx, s.stmts.findDup), bump: tx.StmtContext(ctx, s.stmts.bump),
+		insert: tx.StmtContext(ctx, s.stmts.insert), owner: tx.StmtContext(ctx, s.stmts.owner)}
 	now := kefu.Now()
 	for i, m := range batch {
-		res[i], errs[i] = appendOne(ctx, findDup, bump, insert, m, now)
+		res[i], errs[i] = appendOne(ctx, &st, m, now)
 		var p errPartial
 		if errors.As(errs[i], &p) {
 			return p.err
@@ -130,13 +132,15 @@ func (s *Store) appendTx(ctx context.Context, batch []*kefu.Message, res []*kefu
 	return nil
 }
 
-func appendOne(ctx context.Context, findDup, bump, insert *sql.Stmt, m *kefu.Message, now time.Time) (*kefu.AppendResult, error) {
+func appendOne(ctx context.Context, st *appendStmts, m *kefu.Message, now time.Time) (*kefu.AppendResult, error) {
 	if m.ClientMsgID != "" {
-		orig, err := scanMessage(findDup.QueryRowContext(ctx, m.ConversationID, m.SenderType, m.SenderID, m.ClientMsgID, m.WorkspaceID))
+		orig, err := scanMessage(st.findDup.QueryRowContext(ctx, m.ConversationID, m.SenderType, m.SenderID, m.ClientMsgID, m.WorkspaceID))
 		if err == nil {
-			// Nothing is published for a duplicate, so the routing fields
-			// stay empty.
-			return &kefu.AppendResult{Message: orig, Duplicate: true}, nil
+			r := &kefu.AppendResult{Message: orig, Duplicate: true}
+			if err := st.owner.QueryRowContext(ctx, m.ConversationID, m.WorkspaceID).Scan(&r.ContactID, &r.AssigneeID); err != nil {
+				return nil, mapErr(err, "conversation")
+			}
+			return r, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return nil, mapErr(err, "message")
@@ -144,10 +148,10 @@ func appendOne(ctx context.Context, findDup, bump, insert *sql.Stmt, m *kefu.Mes
 	}
 	at := now.UnixMicro()
 	var seq, contactID, assigneeID int64
-	if err := bump.QueryRowContext(ctx, at, at, m.ConversationID, m.WorkspaceID).Scan(&seq, &contactID, &assigneeID); err != nil {
+	if err := st.bump.QueryRowContext(ctx, at, at, m.ConversationID, m.WorkspaceID).Scan(&seq, &contactID, &assigneeID); err != nil {
 		return nil, mapErr(err, "conversation")
 	}
-	r, err := insert.ExecContext(ctx, m.WorkspaceID, m.ConversationID, seq, m.SenderType, m.SenderID, m.Kind, m.Body, jsonText(m.Attachments),
+	r, err := st.insert.ExecContext(ctx, m.WorkspaceID, m.ConversationID, seq, m.SenderType, m.SenderID, m.Kind, m.Body, jsonText(m.Attachments),
 		nullString(m.ClientMsgID), at)
 	if err != nil {
 		return nil, errPartial{mapErr(err, "message")}

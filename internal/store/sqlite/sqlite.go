@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -56,6 +57,9 @@ type Store struct {
 	log     *slog.Logger
 	batcher *groupcommit.Batcher[*kefu.Message, *kefu.AppendResult]
 	stmts   appendStmts
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -123,11 +127,15 @@ func dsn(path string, pragmas []string, txlock string) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// Close flushes pending appends and closes the database.
+// Close flushes pending appends and closes the database. Calling it again
+// does nothing.
 func (s *Store) Close() error {
-	s.batcher.Close()
-	s.stmts.close()
-	return errors.Join(s.r.Close(), s.w.Close())
+	s.closeOnce.Do(func() {
+		s.batcher.Close()
+		s.stmts.close()
+		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
+	})
+	return s.closeErr
 }
 
 // Ping checks that both pools answer.
@@ -231,7 +239,8 @@ func mapErr(err error, what string) error {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 			return kefu.Errorf(kefu.EConflict, "%s already exists", what)
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			return kefu.Errorf(kefu.EInvalid, "%s refers to a missing record", what)
+			// A missing referent and another tenant's look the same.
+			return kefu.Errorf(kefu.ENotFound, "%s refers to a record that does not exist", what)
 		}
 	}
 	var ke *kefu.Error
