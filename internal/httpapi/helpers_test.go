@@ -82,6 +82,9 @@ type env struct {
 	srv     *Server
 	logs    *logBuffer
 	a, b    *kefutest.Fixture
+	// check runs on every response do records; by default it validates
+	// the response against openapi.json.
+	check func(tb testing.TB, req *http.Request, r *resp)
 }
 
 func newEnv(tb testing.TB, store kefu.Store, mods ...func(*Options)) *env {
@@ -102,9 +105,19 @@ func newEnv(tb testing.TB, store kefu.Store, mods ...func(*Options)) *env {
 	for _, mod := range mods {
 		mod(&opts)
 	}
-	return &env{tb: tb, store: store, chat: c, auth: authn, files: disk, metrics: m, srv: New(opts), logs: logs,
-		a: kefutest.NewFixture(tb, store, authn, "Acme"),
-		b: kefutest.NewFixture(tb, store, authn, "Bolt")}
+	srv := New(opts)
+	return &env{tb: tb, store: store, chat: c, auth: authn, files: disk, metrics: m, srv: srv, logs: logs,
+		a:     kefutest.NewFixture(tb, store, authn, "Acme"),
+		b:     kefutest.NewFixture(tb, store, authn, "Bolt"),
+		check: func(tb testing.TB, req *http.Request, r *resp) { checkAgainstDoc(tb, srv, req, r) }}
+}
+
+// with returns a copy of e that reports to tb: fuzz targets must not call
+// the F's helpers from inside the target.
+func (e *env) with(tb testing.TB) *env {
+	c := *e
+	c.tb = tb
+	return &c
 }
 
 // resp is a recorded response.
@@ -188,7 +201,11 @@ func (e *env) do(method, path, token string, body any, hdr ...string) *resp {
 	}
 	w := httptest.NewRecorder()
 	e.srv.ServeHTTP(w, req)
-	return &resp{Code: w.Code, Header: w.Result().Header, Body: w.Body.Bytes()}
+	r := &resp{Code: w.Code, Header: w.Result().Header, Body: w.Body.Bytes()}
+	if e.check != nil {
+		e.check(e.tb, req, r)
+	}
+	return r
 }
 
 // multipartFile builds a multipart body with one "file" part.
