@@ -223,50 +223,52 @@ func (a *API) Conversations(ctx context.Context, token string, q url.Values) (*C
 	return &p, a.do(ctx, http.MethodGet, "/api/v1/conversations?"+q.Encode(), token, nil, &p)
 }
 
-// Metric reads one unlabelled sample from the server's /metrics.
-func (a *API) Metric(ctx context.Context, name string) (float64, error) {
+// Metrics reads unlabelled samples from the server's /metrics; names
+// not found are absent from the map.
+func (a *API) Metrics(ctx context.Context, names ...string) (map[string]float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.base.String()+"/metrics", nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	resp, err := a.http.Do(req)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, &APIError{Status: resp.StatusCode, Path: "GET /metrics"}
+		return nil, &APIError{Status: resp.StatusCode, Path: "GET /metrics"}
 	}
-	return parseMetric(resp.Body, name)
+	return parseMetrics(resp.Body, names...)
 }
 
-// parseMetric finds "name value" (or "name{} value") in Prometheus text.
-func parseMetric(r io.Reader, name string) (float64, error) {
+// parseMetrics finds "name value" (or "name{} value") lines in Prometheus
+// text.
+func parseMetrics(r io.Reader, names ...string) (map[string]float64, error) {
+	out := map[string]float64{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		rest, ok := strings.CutPrefix(line, name)
-		if !ok || rest == "" || (rest[0] != ' ' && rest[0] != '{') {
-			continue
-		}
-		if rest[0] == '{' {
-			i := strings.IndexByte(rest, '}')
-			if i < 0 {
+		for _, name := range names {
+			rest, ok := strings.CutPrefix(line, name)
+			if !ok || rest == "" || (rest[0] != ' ' && rest[0] != '{') {
 				continue
 			}
-			rest = rest[i+1:]
+			if rest[0] == '{' {
+				i := strings.IndexByte(rest, '}')
+				if i < 0 {
+					continue
+				}
+				rest = rest[i+1:]
+			}
+			if fields := strings.Fields(rest); len(fields) > 0 {
+				if v, err := strconv.ParseFloat(fields[0], 64); err == nil {
+					out[name] = v
+				}
+			}
 		}
-		fields := strings.Fields(rest)
-		if len(fields) == 0 {
-			continue
-		}
-		return strconv.ParseFloat(fields[0], 64)
 	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	return 0, fmt.Errorf("metric %s not found in /metrics", name)
+	return out, sc.Err()
 }
 
 // Ready waits until /readyz answers 200 or ctx ends.

@@ -112,7 +112,7 @@ func commonFlags(fs *flag.FlagSet, c *Config) {
 
 func messageFlags(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.Size, "size", 64, "message body size in bytes (at least the id and timestamp it carries)")
-	fs.IntVar(&c.MaxMessages, "max-messages", 0, "stop sending after this many visitor messages (default: 2 × rate × duration)")
+	fs.IntVar(&c.MaxMessages, "max-messages", 0, "stop sending after this many visitor messages (default: twice what the rates and durations ask for)")
 	fs.DurationVar(&c.Drain, "drain", 15*time.Second, "after sending stops, how long to wait for outstanding acks and deliveries")
 	fs.BoolVar(&c.Echo, "expect-echo", true, "expect a sender's own connection to receive its message too (protocol: every connection following the conversation does)")
 }

@@ -141,16 +141,20 @@ func idleHook(ctx context.Context, e *Env, name string, open int64, r *Result) {
 	if r.Memory == nil {
 		r.Memory = &Memory{}
 	}
-	rss, err := e.api.Metric(ctx, "process_resident_memory_bytes")
+	const rss, heap, stack = "process_resident_memory_bytes", "go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes"
+	m, err := e.api.Metrics(ctx, rss, heap, stack)
+	if err == nil && m[rss] == 0 {
+		err = errors.New("no process_resident_memory_bytes on /metrics")
+	}
 	if err != nil {
 		r.Memory.Error = err.Error()
 		return
 	}
 	switch name {
 	case "before":
-		r.Memory.RSSBefore = rss
+		r.Memory.RSSBefore, r.Memory.GoBefore = m[rss], m[heap]+m[stack]
 	case "connected":
-		r.Memory.RSSAfter = rss
+		r.Memory.RSSAfter, r.Memory.GoAfter = m[rss], m[heap]+m[stack]
 		r.Memory.ConnsAtAfter = open
 	}
 }
@@ -164,6 +168,10 @@ func finishIdle(c *Config, r *Result) {
 	}
 	if m := r.Memory; m != nil && m.Error == "" && m.ConnsAtAfter > 0 {
 		m.PerConn = (m.RSSAfter - m.RSSBefore) / float64(m.ConnsAtAfter)
+		m.GoPerConn = (m.GoAfter - m.GoBefore) / float64(m.ConnsAtAfter)
+		if m.PerConn < m.GoPerConn/2 {
+			r.note("resident memory grew less than the Go heap and stacks: the server is reusing memory freed by an earlier run; restart it for a clean RSS figure")
+		}
 	}
 	if n := r.Counts["sessions_failed"]; n > 0 {
 		r.fail("%d visitor sessions could not be created", n)

@@ -119,12 +119,9 @@ func newEnv(c *Config, stats *Stats, fx *Fixture, index, procs int, stderr io.Wr
 	if procs > 1 {
 		prefix = fmt.Sprintf("kefu-loadgen[%d]: ", index)
 	}
-	var mu sync.Mutex
 	return &Env{
 		cfg: c, base: base, dialer: d, api: newAPI(base, d, c.Concurrency+16, clients), stats: stats, fx: fx, index: index, procs: procs,
 		logf: func(format string, args ...any) {
-			mu.Lock()
-			defer mu.Unlock()
 			fmt.Fprintf(stderr, prefix+format+"\n", args...)
 		},
 		barrier: func(context.Context, string) error { return nil },
@@ -174,6 +171,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return exitOK
 	}
+	stderr = &lockedWriter{w: stderr} // progress, logs and workers' stderr share it
 	sc := lookup(args[0])
 	if sc == nil {
 		fmt.Fprintf(stderr, "kefu-loadgen: unknown scenario %q\n\n", args[0])
@@ -296,4 +294,16 @@ func progress(c *Config, w io.Writer, snap func() Snapshot) (stop func()) {
 		}
 	})
 	return func() { close(quit); wg.Wait() }
+}
+
+// lockedWriter serialises writes from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -43,7 +43,12 @@ type Memory struct {
 	RSSAfter     float64 `json:"rss_after_bytes"`
 	ConnsAtAfter int64   `json:"conns_at_after"`
 	PerConn      float64 `json:"per_conn_bytes"`
-	Error        string  `json:"error,omitempty"`
+	// Go heap and goroutine stacks in use: live memory, unaffected by
+	// memory the runtime keeps after an earlier run.
+	GoBefore  float64 `json:"go_inuse_before_bytes"`
+	GoAfter   float64 `json:"go_inuse_after_bytes"`
+	GoPerConn float64 `json:"go_inuse_per_conn_bytes"`
+	Error     string  `json:"error,omitempty"`
 }
 
 // VerifyResult is the verifier's verdict.
@@ -220,6 +225,10 @@ func (r *Result) writeSummary(w io.Writer) {
 		} else {
 			p("    RSS before %.1f MiB, after %.1f MiB with %d connections: %.1f KiB per connection",
 				m.RSSBefore/(1<<20), m.RSSAfter/(1<<20), m.ConnsAtAfter, m.PerConn/1024)
+			if m.GoAfter > 0 {
+				p("    Go heap+stacks in use before %.1f MiB, after %.1f MiB: %.1f KiB per connection",
+					m.GoBefore/(1<<20), m.GoAfter/(1<<20), m.GoPerConn/1024)
+			}
 		}
 	}
 	if len(r.Latency) > 0 {

@@ -131,7 +131,11 @@ func (s *Snapshot) Add(o Snapshot) {
 // second earlier, for rates.
 func progressLine(scenario string, elapsed float64, cur, prev Snapshot) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "[%s %5.0fs %s] conns %d", scenario, elapsed, cur.Phase, cur.Open)
+	phase := cur.Phase
+	if phase == "" {
+		phase = "starting"
+	}
+	fmt.Fprintf(&b, "[%s %5.0fs %s] conns %d", scenario, elapsed, phase, cur.Open)
 	if cur.ConnectFailed > 0 {
 		fmt.Fprintf(&b, " (failed %d)", cur.ConnectFailed)
 	}
