@@ -47,6 +47,9 @@ const multipartOverhead = 64 << 10
 // uploadAttachment accepts one file (multipart field "file"), stores it and
 // its metadata, and returns the attachment to reference in a message.
 func (s *Server) uploadAttachment(w http.ResponseWriter, r *http.Request, a kefu.Actor) error {
+	if ok, after := s.uploads.allow(actorKey(a)); !ok {
+		return rateLimited(after)
+	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "multipart/form-data" {
 		return kefu.Errorf(kefu.EUnsupported, "Content-Type must be multipart/form-data")
 	}

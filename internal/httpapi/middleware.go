@@ -249,6 +249,11 @@ func (s *Server) endpoint(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		state(r.Context()).pattern = rt.pattern
 		actor, err := s.authenticate(r, rt.access)
+		if err == nil && rt.access == visitor && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if ok, after := s.visitorWrites.allow(actorKey(actor)); !ok {
+				err = rateLimited(after)
+			}
+		}
 		if err == nil {
 			err = rt.h(w, r, actor)
 		}
@@ -284,6 +289,11 @@ func (s *Server) authenticate(r *http.Request, acc access) (kefu.Actor, error) {
 		}
 	}
 	return actor, nil
+}
+
+// actorKey names an actor for per-actor rate limits.
+func actorKey(a kefu.Actor) string {
+	return fmt.Sprintf("%s:%d:%d", a.Type, a.WorkspaceID, a.ID)
 }
 
 func bearer(r *http.Request) string {

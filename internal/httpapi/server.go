@@ -44,6 +44,11 @@ type Limits struct {
 	LoginPerIP     Rate  // POST /auth/login per client address; default 20/min, burst 10
 	LoginPerEmail  Rate  // POST /auth/login per email; default 10/min, burst 5
 	WidgetPerIP    Rate  // POST /widget/sessions per client address; default 30/min, burst 10
+	// VisitorWrites bounds what one visitor token may write (messages,
+	// conversations, read marks, typing, profile, uploads); default
+	// 60/min, burst 30. Agents are trusted staff and not limited here.
+	VisitorWrites Rate
+	Uploads       Rate // attachment uploads per uploader (agent or visitor); default 30/min, burst 10
 }
 
 func (l *Limits) defaults() {
@@ -64,6 +69,8 @@ func (l *Limits) defaults() {
 	def(&l.LoginPerIP, 20, 10)
 	def(&l.LoginPerEmail, 10, 5)
 	def(&l.WidgetPerIP, 30, 10)
+	def(&l.VisitorWrites, 60, 30)
+	def(&l.Uploads, 30, 10)
 }
 
 // Options are everything the server needs; nothing is read from globals.
@@ -113,7 +120,7 @@ type Server struct {
 	// unknown email costs the same argon2 time as a wrong password.
 	dummyHash string
 
-	loginIP, loginEmail, widgetIP *limiter
+	loginIP, loginEmail, widgetIP, visitorWrites, uploads *limiter
 }
 
 // New builds a Server from opts.
@@ -142,6 +149,9 @@ func New(opts Options) *Server {
 		loginIP:    newLimiter(opts.Limits.LoginPerIP, opts.Now),
 		loginEmail: newLimiter(opts.Limits.LoginPerEmail, opts.Now),
 		widgetIP:   newLimiter(opts.Limits.WidgetPerIP, opts.Now),
+
+		visitorWrites: newLimiter(opts.Limits.VisitorWrites, opts.Now),
+		uploads:       newLimiter(opts.Limits.Uploads, opts.Now),
 	}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {

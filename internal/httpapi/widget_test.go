@@ -208,3 +208,36 @@ func TestWidgetMe(t *testing.T) {
 	wantStatus(t, e.do("PATCH", "/api/v1/widget/me", tok, map[string]any{"name": "a\x00b"}), 400, "invalid")
 	wantStatus(t, e.do("PATCH", "/api/v1/widget/me", tok, map[string]any{"external_id": "admin"}), 400, "bad_json")
 }
+
+func TestVisitorWriteAndUploadRateLimits(t *testing.T) {
+	clock := &fakeClock{t: time.Now()}
+	e := newEnv(t, openSQLite(t), func(o *Options) {
+		o.Now = clock.Now
+		o.Limits.VisitorWrites = Rate{PerMinute: 60, Burst: 3}
+		o.Limits.Uploads = Rate{PerMinute: 60, Burst: 2}
+	})
+	path := fmt.Sprintf("/api/v1/widget/conversations/%d/messages", e.a.Conversation.ID)
+	for i := range 3 {
+		wantStatus(t, e.do("POST", path, e.a.VisitorToken, map[string]any{"body": fmt.Sprint("m", i)}), 201, "")
+	}
+	r := e.do("POST", path, e.a.VisitorToken, map[string]any{"body": "one too many"})
+	wantStatus(t, r, 429, "rate_limited")
+	if r.Header.Get("Retry-After") == "" {
+		t.Fatal("no Retry-After")
+	}
+	// Reads are not limited, other visitors and agents are unaffected.
+	wantStatus(t, e.do("GET", path, e.a.VisitorToken, nil), 200, "")
+	wantStatus(t, e.do("POST", "/api/v1/widget/conversations", e.b.VisitorToken, nil), 201, "")
+	for range 5 {
+		wantStatus(t, e.do("POST", fmt.Sprintf("/api/v1/conversations/%d/messages", e.a.Conversation.ID), e.a.AgentToken, map[string]any{"body": "x"}), 201, "")
+	}
+	clock.Advance(2 * time.Second)
+	wantStatus(t, e.do("POST", path, e.a.VisitorToken, map[string]any{"body": "later"}), 201, "")
+
+	// Uploads: per uploader, agents included.
+	for range 2 {
+		wantStatus(t, e.do("POST", "/api/v1/attachments", e.a.AgentToken, multipartFile(t, "file", "a.png", "", pngBytes)), 201, "")
+	}
+	wantStatus(t, e.do("POST", "/api/v1/attachments", e.a.AgentToken, multipartFile(t, "file", "a.png", "", pngBytes)), 429, "rate_limited")
+	wantStatus(t, e.do("POST", "/api/v1/attachments", e.a.AdminToken, multipartFile(t, "file", "a.png", "", pngBytes)), 201, "")
+}
