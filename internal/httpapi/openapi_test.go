@@ -262,7 +262,7 @@ func (d openAPI) validate(schema map[string]any, v any, at string) []string {
 		return []string{at + ": no schema"}
 	}
 	var problems []string
-	kind := jsonKind2(v)
+	kind := valueKind(v)
 	if types := schemaTypes(schema["type"]); len(types) > 0 {
 		ok := slices.Contains(types, kind) || (kind == "integer" && slices.Contains(types, "number"))
 		if !ok {
@@ -309,7 +309,7 @@ func (d openAPI) validate(schema map[string]any, v any, at string) []string {
 	return problems
 }
 
-func jsonKind2(v any) string {
+func valueKind(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "null"
