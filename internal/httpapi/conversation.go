@@ -59,8 +59,25 @@ func (s *Server) writeConversations(w http.ResponseWriter, r *http.Request, a ke
 	if len(convs) == f.Limit {
 		next = encodeConversationCursor(convs[len(convs)-1])
 	}
+	if a.IsContact() {
+		views := make([]*kefu.ContactConversation, len(convs))
+		for i, c := range convs {
+			views[i] = c.ForContact()
+		}
+		writeJSON(w, http.StatusOK, newList(views, next))
+		return nil
+	}
 	writeJSON(w, http.StatusOK, newList(convs, next))
 	return nil
+}
+
+// conversationView is what the actor may see of c: visitors get the
+// contact's view, without the agents' labels, priority and snooze.
+func conversationView(a kefu.Actor, c *kefu.Conversation) any {
+	if a.IsContact() {
+		return c.ForContact()
+	}
+	return c
 }
 
 // getConversation serves agents and visitors alike; the chat service
@@ -74,7 +91,7 @@ func (s *Server) getConversation(w http.ResponseWriter, r *http.Request, a kefu.
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, c)
+	writeJSON(w, http.StatusOK, conversationView(a, c))
 	return nil
 }
 
@@ -135,7 +152,7 @@ func (s *Server) markRead(w http.ResponseWriter, r *http.Request, a kefu.Actor) 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, c)
+	writeJSON(w, http.StatusOK, conversationView(a, c))
 	return nil
 }
 

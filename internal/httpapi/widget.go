@@ -246,6 +246,6 @@ func (s *Server) widgetStartConversation(w http.ResponseWriter, r *http.Request,
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, c)
+	writeJSON(w, http.StatusCreated, c.ForContact())
 	return nil
 }
