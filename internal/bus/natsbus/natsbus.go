@@ -11,11 +11,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/kefu-chat/kefu/internal/bus"
 	"github.com/kefu-chat/kefu/internal/kefu"
 )
 
@@ -32,12 +32,9 @@ type Bus struct {
 	log     *slog.Logger
 	subject string
 
-	mu       sync.Mutex
-	handlers atomic.Pointer[[]*handler]
-	dropped  atomic.Int64
+	subs    bus.Subscribers
+	dropped atomic.Int64
 }
-
-type handler struct{ h func(*kefu.Event) }
 
 // New connects to url and starts receiving other nodes' events published
 // under subject (DefaultSubject if empty).
@@ -49,7 +46,6 @@ func New(url, subject string, log *slog.Logger) (*Bus, error) {
 		subject = DefaultSubject
 	}
 	b := &Bus{log: log, subject: subject}
-	b.handlers.Store(&[]*handler{})
 	nc, err := nats.Connect(url,
 		nats.Name("kefu"),
 		nats.NoEcho(),
@@ -90,11 +86,7 @@ func (b *Bus) receive(m *nats.Msg) {
 	b.deliver(&e)
 }
 
-func (b *Bus) deliver(e *kefu.Event) {
-	for _, h := range *b.handlers.Load() {
-		h.h(e)
-	}
-}
+func (b *Bus) deliver(e *kefu.Event) { b.subs.Deliver(e) }
 
 // Publish delivers e locally, then sends it to the other nodes.
 func (b *Bus) Publish(_ context.Context, e *kefu.Event) error {
@@ -110,28 +102,7 @@ func (b *Bus) Publish(_ context.Context, e *kefu.Event) error {
 }
 
 // Subscribe registers h for events from this node and every other.
-func (b *Bus) Subscribe(h func(*kefu.Event)) func() {
-	hd := &handler{h: h}
-	b.mu.Lock()
-	next := append(append([]*handler{}, *b.handlers.Load()...), hd)
-	b.handlers.Store(&next)
-	b.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			b.mu.Lock()
-			defer b.mu.Unlock()
-			cur := *b.handlers.Load()
-			next := make([]*handler, 0, len(cur))
-			for _, x := range cur {
-				if x != hd {
-					next = append(next, x)
-				}
-			}
-			b.handlers.Store(&next)
-		})
-	}
-}
+func (b *Bus) Subscribe(h func(*kefu.Event)) func() { return b.subs.Add(h) }
 
 // Dropped counts async errors (slow-consumer drops among them).
 func (b *Bus) Dropped() int64 { return b.dropped.Load() }
