@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -201,6 +202,9 @@ func (a *App) bootstrap(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("first start: %w", err)
 	}
+	// Hashing the admin's password took argon2id's 19 MiB; hand it back
+	// rather than carry it as resident memory for the life of the process.
+	debug.FreeOSMemory()
 	a.log.Info("first start: created workspace, admin and website inbox", "admin_email", res.Admin.Email, "inbox_token", res.Inbox.PublicToken)
 	if res.GeneratedPassword != "" {
 		// Printed once, on purpose, to stdout-facing logs: it is how a
