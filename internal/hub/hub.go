@@ -38,9 +38,11 @@ type Hub struct {
 	history History
 	opts    Options
 
-	mu       sync.RWMutex
-	agents   map[int64]map[*Conn]struct{} // workspace id -> agent connections
-	contacts map[int64]map[*Conn]struct{} // contact id -> visitor connections
+	mu sync.RWMutex
+	// Slices, not sets: most contacts have one connection, and a one-entry
+	// map costs ~200 bytes more than a one-entry slice, per connection.
+	agents   map[int64][]*Conn // workspace id -> agent connections
+	contacts map[int64][]*Conn // contact id -> visitor connections
 	closing  bool
 }
 
@@ -55,13 +57,13 @@ func New(history History, opts Options) *Hub {
 	if opts.Metrics == nil {
 		opts.Metrics = metrics.New()
 	}
-	return &Hub{history: history, opts: opts, agents: map[int64]map[*Conn]struct{}{}, contacts: map[int64]map[*Conn]struct{}{}}
+	return &Hub{history: history, opts: opts, agents: map[int64][]*Conn{}, contacts: map[int64][]*Conn{}}
 }
 
 // Attach subscribes the hub to bus and returns the unsubscribe function.
 func (h *Hub) Attach(bus kefu.Bus) func() { return bus.Subscribe(h.Route) }
 
-func (h *Hub) index(c *Conn) map[int64]map[*Conn]struct{} {
+func (h *Hub) index(c *Conn) map[int64][]*Conn {
 	if c.actor.IsContact() {
 		return h.contacts
 	}
@@ -82,12 +84,7 @@ func (h *Hub) add(c *Conn) bool {
 		return false
 	}
 	idx, k := h.index(c), h.key(c)
-	set := idx[k]
-	if set == nil {
-		set = map[*Conn]struct{}{}
-		idx[k] = set
-	}
-	set[c] = struct{}{}
+	idx[k] = append(idx[k], c)
 	return true
 }
 
@@ -95,11 +92,19 @@ func (h *Hub) remove(c *Conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	idx, k := h.index(c), h.key(c)
-	if set := idx[k]; set != nil {
-		delete(set, c)
-		if len(set) == 0 {
-			delete(idx, k)
+	list := idx[k]
+	for i, x := range list {
+		if x == c {
+			last := len(list) - 1
+			list[i], list[last] = list[last], nil
+			list = list[:last]
+			break
 		}
+	}
+	if len(list) == 0 {
+		delete(idx, k)
+	} else {
+		idx[k] = list
 	}
 }
 
@@ -113,13 +118,13 @@ func (h *Hub) Route(e *kefu.Event) {
 		if e.ContactFrame != nil {
 			frame = e.ContactFrame
 		}
-		for c := range h.contacts[e.ContactID] {
+		for _, c := range h.contacts[e.ContactID] {
 			if c.actor.WorkspaceID == e.WorkspaceID && (e.Origin == "" || e.Origin != c.id) {
 				c.deliver(e, frame)
 			}
 		}
 	}
-	for c := range h.agents[e.WorkspaceID] {
+	for _, c := range h.agents[e.WorkspaceID] {
 		if e.Origin != "" && e.Origin == c.id {
 			continue
 		}
@@ -146,7 +151,7 @@ func (h *Hub) Count() (agents, visitors int) {
 func (h *Hub) AgentConnected(workspaceID, agentID int64) bool {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	for c := range h.agents[workspaceID] {
+	for _, c := range h.agents[workspaceID] {
 		if c.actor.ID == agentID {
 			return true
 		}
@@ -159,11 +164,9 @@ func (h *Hub) Shutdown(code int, reason string) {
 	h.mu.Lock()
 	h.closing = true
 	var all []*Conn
-	for _, idx := range []map[int64]map[*Conn]struct{}{h.agents, h.contacts} {
-		for _, set := range idx {
-			for c := range set {
-				all = append(all, c)
-			}
+	for _, idx := range []map[int64][]*Conn{h.agents, h.contacts} {
+		for _, list := range idx {
+			all = append(all, list...)
 		}
 	}
 	h.mu.Unlock()

@@ -95,11 +95,13 @@ func New(c *chat.Service, a *auth.Authenticator, h *hub.Hub, inboxes InboxGetter
 	s := &Server{chat: c, auth: a, hub: h, inboxes: inboxes, opts: opts}
 	s.upgrader = gws.NewUpgrader(&events{s: s}, &gws.ServerOption{
 		ReadMaxPayloadSize: protocol.MaxFrameSize,
-		ReadBufferSize:     1024, // frames are small; the buffer is per connection
-		CheckUtf8Enabled:   true,
-		HandshakeTimeout:   5 * time.Second,
-		NewSession:         func() gws.SessionStorage { return &slot{} },
-		Recovery:           gws.Recovery,
+		// Per connection, so small: chat frames are a few hundred bytes,
+		// and larger ones are read through it in pieces.
+		ReadBufferSize:   512,
+		CheckUtf8Enabled: true,
+		HandshakeTimeout: 5 * time.Second,
+		NewSession:       func() gws.SessionStorage { return &slot{} },
+		Recovery:         gws.Recovery,
 	})
 	return s
 }
