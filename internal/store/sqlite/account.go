@@ -15,7 +15,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, w *kefu.Workspace) error {
 	if w.CreatedAt.IsZero() {
 		w.CreatedAt = kefu.Now()
 	}
-	res, err := s.w.ExecContext(ctx, `INSERT INTO workspaces (name, created_at) VALUES (?, ?)`, w.Name, micros(w.CreatedAt))
+	res, err := s.wc.ExecContext(ctx, `INSERT INTO workspaces (name, created_at) VALUES (?, ?)`, w.Name, micros(w.CreatedAt))
 	if err != nil {
 		return mapErr(err, "workspace")
 	}
@@ -26,7 +26,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, w *kefu.Workspace) error {
 func (s *Store) GetWorkspace(ctx context.Context, id int64) (*kefu.Workspace, error) {
 	var w kefu.Workspace
 	var created int64
-	err := s.r.QueryRowContext(ctx, `SELECT id, name, created_at FROM workspaces WHERE id = ?`, id).Scan(&w.ID, &w.Name, &created)
+	err := s.rc.QueryRowContext(ctx, `SELECT id, name, created_at FROM workspaces WHERE id = ?`, id).Scan(&w.ID, &w.Name, &created)
 	if err != nil {
 		return nil, mapErr(err, "workspace")
 	}
@@ -36,7 +36,7 @@ func (s *Store) GetWorkspace(ctx context.Context, id int64) (*kefu.Workspace, er
 
 func (s *Store) CountWorkspaces(ctx context.Context) (int, error) {
 	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM workspaces`).Scan(&n)
+	err := s.rc.QueryRowContext(ctx, `SELECT COUNT(*) FROM workspaces`).Scan(&n)
 	return n, mapErr(err, "workspace")
 }
 
@@ -58,7 +58,7 @@ func (s *Store) CreateAgent(ctx context.Context, a *kefu.Agent) error {
 		a.CreatedAt = now
 	}
 	a.UpdatedAt = a.CreatedAt
-	res, err := s.w.ExecContext(ctx, `INSERT INTO agents (workspace_id, email, name, role, password_hash, max_concurrent, active, created_at, updated_at)
+	res, err := s.wc.ExecContext(ctx, `INSERT INTO agents (workspace_id, email, name, role, password_hash, max_concurrent, active, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.WorkspaceID, a.Email, a.Name, a.Role, a.PasswordHash, a.MaxConcurrent, a.Active, micros(a.CreatedAt), micros(a.UpdatedAt))
 	if err != nil {
 		return mapErr(err, "agent")
@@ -68,17 +68,17 @@ func (s *Store) CreateAgent(ctx context.Context, a *kefu.Agent) error {
 }
 
 func (s *Store) GetAgent(ctx context.Context, workspaceID, id int64) (*kefu.Agent, error) {
-	a, err := scanAgent(s.r.QueryRowContext(ctx, `SELECT `+agentCols+` FROM agents WHERE id = ? AND workspace_id = ?`, id, workspaceID))
+	a, err := scanAgent(s.rc.QueryRowContext(ctx, `SELECT `+agentCols+` FROM agents WHERE id = ? AND workspace_id = ?`, id, workspaceID))
 	return a, mapErr(err, "agent")
 }
 
 func (s *Store) GetAgentByEmail(ctx context.Context, email string) (*kefu.Agent, error) {
-	a, err := scanAgent(s.r.QueryRowContext(ctx, `SELECT `+agentCols+` FROM agents WHERE email = ?`, email))
+	a, err := scanAgent(s.rc.QueryRowContext(ctx, `SELECT `+agentCols+` FROM agents WHERE email = ?`, email))
 	return a, mapErr(err, "agent")
 }
 
 func (s *Store) ListAgents(ctx context.Context, workspaceID int64) ([]*kefu.Agent, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+agentCols+` FROM agents WHERE workspace_id = ? ORDER BY id`, workspaceID)
+	rows, err := s.rc.QueryContext(ctx, `SELECT `+agentCols+` FROM agents WHERE workspace_id = ? ORDER BY id`, workspaceID)
 	if err != nil {
 		return nil, mapErr(err, "agent")
 	}
@@ -96,7 +96,7 @@ func (s *Store) ListAgents(ctx context.Context, workspaceID int64) ([]*kefu.Agen
 
 func (s *Store) UpdateAgent(ctx context.Context, a *kefu.Agent) error {
 	a.UpdatedAt = kefu.Now()
-	res, err := s.w.ExecContext(ctx, `UPDATE agents SET email = ?, name = ?, role = ?, password_hash = ?, max_concurrent = ?, active = ?, updated_at = ?
+	res, err := s.wc.ExecContext(ctx, `UPDATE agents SET email = ?, name = ?, role = ?, password_hash = ?, max_concurrent = ?, active = ?, updated_at = ?
 		WHERE id = ? AND workspace_id = ?`, a.Email, a.Name, a.Role, a.PasswordHash, a.MaxConcurrent, a.Active, micros(a.UpdatedAt), a.ID, a.WorkspaceID)
 	return affected(res, err, "agent")
 }
@@ -157,7 +157,7 @@ func (s *Store) CreateInbox(ctx context.Context, in *kefu.Inbox) error {
 	if in.Channel == "" {
 		in.Channel = kefu.ChannelWeb
 	}
-	res, err := s.w.ExecContext(ctx, `INSERT INTO inboxes (workspace_id, name, channel, public_token, secret, allowed_origins, greeting, color, created_at, updated_at)
+	res, err := s.wc.ExecContext(ctx, `INSERT INTO inboxes (workspace_id, name, channel, public_token, secret, allowed_origins, greeting, color, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, in.WorkspaceID, in.Name, in.Channel, in.PublicToken, in.Secret, jsonText(in.AllowedOrigins),
 		in.Greeting, in.Color, micros(in.CreatedAt), micros(in.UpdatedAt))
 	if err != nil {
@@ -168,17 +168,17 @@ func (s *Store) CreateInbox(ctx context.Context, in *kefu.Inbox) error {
 }
 
 func (s *Store) GetInbox(ctx context.Context, workspaceID, id int64) (*kefu.Inbox, error) {
-	in, err := scanInbox(s.r.QueryRowContext(ctx, `SELECT `+inboxCols+` FROM inboxes WHERE id = ? AND workspace_id = ?`, id, workspaceID))
+	in, err := scanInbox(s.rc.QueryRowContext(ctx, `SELECT `+inboxCols+` FROM inboxes WHERE id = ? AND workspace_id = ?`, id, workspaceID))
 	return in, mapErr(err, "inbox")
 }
 
 func (s *Store) GetInboxByToken(ctx context.Context, token string) (*kefu.Inbox, error) {
-	in, err := scanInbox(s.r.QueryRowContext(ctx, `SELECT `+inboxCols+` FROM inboxes WHERE public_token = ?`, token))
+	in, err := scanInbox(s.rc.QueryRowContext(ctx, `SELECT `+inboxCols+` FROM inboxes WHERE public_token = ?`, token))
 	return in, mapErr(err, "inbox")
 }
 
 func (s *Store) ListInboxes(ctx context.Context, workspaceID int64) ([]*kefu.Inbox, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+inboxCols+` FROM inboxes WHERE workspace_id = ? ORDER BY id`, workspaceID)
+	rows, err := s.rc.QueryContext(ctx, `SELECT `+inboxCols+` FROM inboxes WHERE workspace_id = ? ORDER BY id`, workspaceID)
 	if err != nil {
 		return nil, mapErr(err, "inbox")
 	}
@@ -200,7 +200,7 @@ func (s *Store) UpdateInbox(ctx context.Context, in *kefu.Inbox) error {
 	if in.Channel == "" {
 		in.Channel = kefu.ChannelWeb
 	}
-	res, err := s.w.ExecContext(ctx, `UPDATE inboxes SET name = ?, channel = ?, public_token = ?, secret = ?, allowed_origins = ?, greeting = ?, color = ?, updated_at = ?
+	res, err := s.wc.ExecContext(ctx, `UPDATE inboxes SET name = ?, channel = ?, public_token = ?, secret = ?, allowed_origins = ?, greeting = ?, color = ?, updated_at = ?
 		WHERE id = ? AND workspace_id = ?`, in.Name, in.Channel, in.PublicToken, in.Secret, jsonText(in.AllowedOrigins), in.Greeting, in.Color, micros(in.UpdatedAt), in.ID, in.WorkspaceID)
 	return affected(res, err, "inbox")
 }
@@ -209,7 +209,7 @@ func (s *Store) CreateSession(ctx context.Context, ss *kefu.Session) error {
 	if ss.CreatedAt.IsZero() {
 		ss.CreatedAt = kefu.Now()
 	}
-	res, err := s.w.ExecContext(ctx, `INSERT INTO sessions (workspace_id, kind, agent_id, contact_id, inbox_id, token_hash, created_at, expires_at)
+	res, err := s.wc.ExecContext(ctx, `INSERT INTO sessions (workspace_id, kind, agent_id, contact_id, inbox_id, token_hash, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, ss.WorkspaceID, ss.Kind, nullID(ss.AgentID), nullID(ss.ContactID), nullID(ss.InboxID), ss.TokenHash,
 		micros(ss.CreatedAt), micros(ss.ExpiresAt))
 	if err != nil {
@@ -223,7 +223,7 @@ func (s *Store) GetSessionByTokenHash(ctx context.Context, tokenHash string) (*k
 	var ss kefu.Session
 	var agent, contact, inbox, revoked sql.NullInt64
 	var created, expires int64
-	err := s.r.QueryRowContext(ctx, `SELECT id, workspace_id, kind, agent_id, contact_id, inbox_id, token_hash, created_at, expires_at, revoked_at
+	err := s.rc.QueryRowContext(ctx, `SELECT id, workspace_id, kind, agent_id, contact_id, inbox_id, token_hash, created_at, expires_at, revoked_at
 		FROM sessions WHERE token_hash = ?`, tokenHash).Scan(&ss.ID, &ss.WorkspaceID, &ss.Kind, &agent, &contact, &inbox, &ss.TokenHash, &created, &expires, &revoked)
 	if err != nil {
 		return nil, mapErr(err, "session")
@@ -234,12 +234,12 @@ func (s *Store) GetSessionByTokenHash(ctx context.Context, tokenHash string) (*k
 }
 
 func (s *Store) RevokeSession(ctx context.Context, workspaceID, id int64) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND workspace_id = ?`, micros(kefu.Now()), id, workspaceID)
+	res, err := s.wc.ExecContext(ctx, `UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND workspace_id = ?`, micros(kefu.Now()), id, workspaceID)
 	return affected(res, err, "session")
 }
 
 func (s *Store) RevokeAgentSessions(ctx context.Context, workspaceID, agentID int64) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE workspace_id = ? AND agent_id = ? AND revoked_at IS NULL`, micros(kefu.Now()), workspaceID, agentID)
+	_, err := s.wc.ExecContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE workspace_id = ? AND agent_id = ? AND revoked_at IS NULL`, micros(kefu.Now()), workspaceID, agentID)
 	return mapErr(err, "session")
 }
 
@@ -247,7 +247,7 @@ func (s *Store) CreateAttachment(ctx context.Context, a *kefu.Attachment) error 
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = kefu.Now()
 	}
-	res, err := s.w.ExecContext(ctx, `INSERT INTO attachments (workspace_id, uploader_type, uploader_id, file_name, content_type, size, sha256, storage_key, created_at)
+	res, err := s.wc.ExecContext(ctx, `INSERT INTO attachments (workspace_id, uploader_type, uploader_id, file_name, content_type, size, sha256, storage_key, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.WorkspaceID, a.UploaderType, a.UploaderID, a.FileName, a.ContentType, a.Size, a.SHA256, a.StorageKey, micros(a.CreatedAt))
 	if err != nil {
 		return mapErr(err, "attachment")
@@ -259,7 +259,7 @@ func (s *Store) CreateAttachment(ctx context.Context, a *kefu.Attachment) error 
 func (s *Store) GetAttachment(ctx context.Context, workspaceID, id int64) (*kefu.Attachment, error) {
 	var a kefu.Attachment
 	var created int64
-	err := s.r.QueryRowContext(ctx, `SELECT id, workspace_id, uploader_type, uploader_id, file_name, content_type, size, sha256, storage_key, created_at
+	err := s.rc.QueryRowContext(ctx, `SELECT id, workspace_id, uploader_type, uploader_id, file_name, content_type, size, sha256, storage_key, created_at
 		FROM attachments WHERE id = ? AND workspace_id = ?`, id, workspaceID).Scan(&a.ID, &a.WorkspaceID, &a.UploaderType, &a.UploaderID, &a.FileName,
 		&a.ContentType, &a.Size, &a.SHA256, &a.StorageKey, &created)
 	if err != nil {

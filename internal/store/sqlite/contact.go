@@ -48,7 +48,7 @@ func (s *Store) CreateContact(ctx context.Context, c *kefu.Contact) error {
 	}
 	c.UpdatedAt = c.CreatedAt
 	c.Attributes = attrsOrEmpty(c.Attributes)
-	res, err := s.w.ExecContext(ctx, `INSERT INTO contacts (workspace_id, visitor_id, external_id, name, email, phone, attributes, user_agent, page_url,
+	res, err := s.wc.ExecContext(ctx, `INSERT INTO contacts (workspace_id, visitor_id, external_id, name, email, phone, attributes, user_agent, page_url,
 		first_seen_at, last_seen_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.WorkspaceID, nullString(c.VisitorID), nullString(c.ExternalID), c.Name, c.Email, c.Phone, jsonText(c.Attributes), c.UserAgent, c.PageURL,
 		micros(c.FirstSeenAt), micros(c.LastSeenAt), micros(c.CreatedAt), micros(c.UpdatedAt))
@@ -60,7 +60,7 @@ func (s *Store) CreateContact(ctx context.Context, c *kefu.Contact) error {
 }
 
 func (s *Store) GetContact(ctx context.Context, workspaceID, id int64) (*kefu.Contact, error) {
-	c, err := scanContact(s.r.QueryRowContext(ctx, `SELECT `+contactCols+` FROM contacts WHERE id = ? AND workspace_id = ?`, id, workspaceID))
+	c, err := scanContact(s.rc.QueryRowContext(ctx, `SELECT `+contactCols+` FROM contacts WHERE id = ? AND workspace_id = ?`, id, workspaceID))
 	return c, mapErr(err, "contact")
 }
 
@@ -68,7 +68,7 @@ func (s *Store) GetContactByVisitorID(ctx context.Context, workspaceID int64, vi
 	if visitorID == "" {
 		return nil, kefu.Errorf(kefu.ENotFound, "contact not found")
 	}
-	c, err := scanContact(s.r.QueryRowContext(ctx, `SELECT `+contactCols+` FROM contacts WHERE workspace_id = ? AND visitor_id = ?`, workspaceID, visitorID))
+	c, err := scanContact(s.rc.QueryRowContext(ctx, `SELECT `+contactCols+` FROM contacts WHERE workspace_id = ? AND visitor_id = ?`, workspaceID, visitorID))
 	return c, mapErr(err, "contact")
 }
 
@@ -76,14 +76,14 @@ func (s *Store) GetContactByExternalID(ctx context.Context, workspaceID int64, e
 	if externalID == "" {
 		return nil, kefu.Errorf(kefu.ENotFound, "contact not found")
 	}
-	c, err := scanContact(s.r.QueryRowContext(ctx, `SELECT `+contactCols+` FROM contacts WHERE workspace_id = ? AND external_id = ?`, workspaceID, externalID))
+	c, err := scanContact(s.rc.QueryRowContext(ctx, `SELECT `+contactCols+` FROM contacts WHERE workspace_id = ? AND external_id = ?`, workspaceID, externalID))
 	return c, mapErr(err, "contact")
 }
 
 func (s *Store) UpdateContact(ctx context.Context, c *kefu.Contact) error {
 	c.UpdatedAt = kefu.Now()
 	c.Attributes = attrsOrEmpty(c.Attributes)
-	res, err := s.w.ExecContext(ctx, `UPDATE contacts SET visitor_id = ?, external_id = ?, name = ?, email = ?, phone = ?, attributes = ?, user_agent = ?,
+	res, err := s.wc.ExecContext(ctx, `UPDATE contacts SET visitor_id = ?, external_id = ?, name = ?, email = ?, phone = ?, attributes = ?, user_agent = ?,
 		page_url = ?, last_seen_at = ?, updated_at = ? WHERE id = ? AND workspace_id = ?`,
 		nullString(c.VisitorID), nullString(c.ExternalID), c.Name, c.Email, c.Phone, jsonText(c.Attributes), c.UserAgent, c.PageURL,
 		micros(c.LastSeenAt), micros(c.UpdatedAt), c.ID, c.WorkspaceID)
@@ -112,7 +112,7 @@ func (s *Store) ListContacts(ctx context.Context, f kefu.ContactFilter) ([]*kefu
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, f.Limit)
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	rows, err := s.rc.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err, "contact")
 	}

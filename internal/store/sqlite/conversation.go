@@ -48,7 +48,7 @@ func (s *Store) CreateConversation(ctx context.Context, c *kefu.Conversation) er
 	c.Labels = stringsOrEmpty(c.Labels)
 	// The inbox and contact must belong to the same workspace; checking it
 	// here keeps a buggy caller from stitching tenants together.
-	res, err := s.w.ExecContext(ctx, `INSERT INTO conversations (workspace_id, inbox_id, contact_id, assignee_id, status, priority, labels, snoozed_until,
+	res, err := s.wc.ExecContext(ctx, `INSERT INTO conversations (workspace_id, inbox_id, contact_id, assignee_id, status, priority, labels, snoozed_until,
 		created_at, updated_at, last_activity_at)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE EXISTS (SELECT 1 FROM inboxes WHERE id = ? AND workspace_id = ?) AND EXISTS (SELECT 1 FROM contacts WHERE id = ? AND workspace_id = ?)
@@ -64,7 +64,7 @@ func (s *Store) CreateConversation(ctx context.Context, c *kefu.Conversation) er
 }
 
 func (s *Store) GetConversation(ctx context.Context, workspaceID, id int64) (*kefu.Conversation, error) {
-	c, err := scanConversation(s.r.QueryRowContext(ctx, `SELECT `+convCols+` FROM conversations WHERE id = ? AND workspace_id = ?`, id, workspaceID))
+	c, err := scanConversation(s.rc.QueryRowContext(ctx, `SELECT `+convCols+` FROM conversations WHERE id = ? AND workspace_id = ?`, id, workspaceID))
 	return c, mapErr(err, "conversation")
 }
 
@@ -100,7 +100,7 @@ func (s *Store) ListConversations(ctx context.Context, f kefu.ConversationFilter
 	}
 	q += ` ORDER BY last_activity_at DESC, id DESC LIMIT ?`
 	args = append(args, f.Limit)
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	rows, err := s.rc.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err, "conversation")
 	}
@@ -147,7 +147,7 @@ func (s *Store) UpdateConversation(ctx context.Context, workspaceID, id int64, u
 		where += ` AND EXISTS (SELECT 1 FROM agents WHERE id = ? AND workspace_id = ?)`
 		args = append(args, *u.AssigneeID, workspaceID)
 	}
-	c, err := scanConversation(s.w.QueryRowContext(ctx, `UPDATE conversations SET `+set+where+` RETURNING `+convCols, args...))
+	c, err := scanConversation(s.wc.QueryRowContext(ctx, `UPDATE conversations SET `+set+where+` RETURNING `+convCols, args...))
 	return c, mapErr(err, "conversation or assignee")
 }
 
@@ -162,7 +162,7 @@ func (s *Store) MarkRead(ctx context.Context, workspaceID, conversationID int64,
 		return nil, kefu.Errorf(kefu.EInvalid, "reader must be a contact, an agent or a bot")
 	}
 	// MIN(seq, last_seq): a reader cannot claim to have read the future.
-	c, err := scanConversation(s.w.QueryRowContext(ctx, `UPDATE conversations SET `+col+` = MAX(`+col+`, MIN(?, last_seq))
+	c, err := scanConversation(s.wc.QueryRowContext(ctx, `UPDATE conversations SET `+col+` = MAX(`+col+`, MIN(?, last_seq))
 		WHERE id = ? AND workspace_id = ? RETURNING `+convCols, seq, conversationID, workspaceID))
 	return c, mapErr(err, "conversation")
 }

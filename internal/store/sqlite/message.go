@@ -189,7 +189,7 @@ func (s *Store) ListMessages(ctx context.Context, r kefu.MessageRange) ([]*kefu.
 		q += ` ORDER BY seq LIMIT ?`
 	}
 	args = append(args, r.Limit)
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	rows, err := s.rc.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err, "message")
 	}

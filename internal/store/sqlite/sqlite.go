@@ -57,6 +57,7 @@ type Store struct {
 	log     *slog.Logger
 	batcher *groupcommit.Batcher[*kefu.Message, *kefu.AppendResult]
 	stmts   appendStmts
+	rc, wc  *stmtCache // prepared statements on the read pool and the writer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -104,6 +105,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	r.SetMaxOpenConns(opts.Readers)
 	r.SetMaxIdleConns(opts.Readers)
 	s.r = r
+	s.rc, s.wc = newStmtCache(r), newStmtCache(w)
 	if err := s.prepare(ctx); err != nil {
 		s.w.Close()
 		s.r.Close()
@@ -133,6 +135,8 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.batcher.Close()
 		s.stmts.close()
+		s.rc.close()
+		s.wc.close()
 		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
 	})
 	return s.closeErr
