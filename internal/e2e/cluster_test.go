@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -56,6 +57,10 @@ func TestTwoNodesSharePostgresAndNATS(t *testing.T) {
 	}
 }
 
+// natsURL is the NATS server the cluster test needs (required, like PostgreSQL).
 func natsURL() string {
+	if u := os.Getenv("KEFU_TEST_NATS_URL"); u != "" {
+		return u
+	}
 	return "nats://127.0.0.1:4222"
 }
