@@ -309,6 +309,41 @@ type SendInput struct {
 
 // Send validates, commits (durably, before returning) and announces a message.
 func (s *Service) Send(ctx context.Context, actor kefu.Actor, in SendInput) (*kefu.AppendResult, error) {
+	m, err := s.prepare(ctx, actor, in)
+	if err != nil {
+		return nil, err
+	}
+	return s.append(ctx, m)
+}
+
+// SendAsync is Send for a caller that must not wait for the commit, such as
+// a WebSocket read loop: it validates and checks access at once, then
+// queues the message and returns. done is called once the message is
+// committed and announced (or has failed), in commit order per
+// conversation, on a goroutine of the store; it must not block. If
+// SendAsync returns an error, done is not called.
+func (s *Service) SendAsync(ctx context.Context, actor kefu.Actor, in SendInput, done func(*kefu.AppendResult, error)) error {
+	m, err := s.prepare(ctx, actor, in)
+	if err != nil {
+		return err
+	}
+	async, ok := s.store.(kefu.AsyncAppender)
+	if !ok {
+		done(s.append(ctx, m))
+		return nil
+	}
+	// The callback outlives the caller's context.
+	bg := context.WithoutCancel(ctx)
+	return async.AppendMessageAsync(ctx, m, func(res *kefu.AppendResult, err error) {
+		if err == nil {
+			s.announce(bg, res)
+		}
+		done(res, err)
+	})
+}
+
+// prepare validates a send and builds the message to store.
+func (s *Service) prepare(ctx context.Context, actor kefu.Actor, in SendInput) (*kefu.Message, error) {
 	if in.Kind == "" {
 		in.Kind = kefu.KindText
 	}
@@ -347,7 +382,7 @@ func (s *Service) Send(ctx context.Context, actor kefu.Actor, in SendInput) (*ke
 		}
 		m.Attachments[i] = *a
 	}
-	return s.append(ctx, m)
+	return m, nil
 }
 
 func (s *Service) append(ctx context.Context, m *kefu.Message) (*kefu.AppendResult, error) {
@@ -355,18 +390,24 @@ func (s *Service) append(ctx context.Context, m *kefu.Message) (*kefu.AppendResu
 	if err != nil {
 		return nil, err
 	}
+	s.announce(ctx, res)
+	return res, nil
+}
+
+// announce publishes a committed message; a duplicate was announced when
+// it was first committed.
+func (s *Service) announce(ctx context.Context, res *kefu.AppendResult) {
 	if res.Duplicate {
 		s.metrics.Duplicates.Inc()
-		return res, nil
+		return
 	}
-	s.metrics.MessagesIn.WithLabelValues(string(m.SenderType)).Inc()
 	msg := res.Message
+	s.metrics.MessagesIn.WithLabelValues(string(msg.SenderType)).Inc()
 	s.publish(ctx, &kefu.Event{
 		Type: kefu.EventMessage, WorkspaceID: msg.WorkspaceID, ConversationID: msg.ConversationID,
 		ContactID: res.ContactID, AssigneeID: res.AssigneeID, Seq: msg.Seq, Private: msg.Private(),
 		Frame: protocol.EncodeMessage(msg),
 	})
-	return res, nil
 }
 
 // Messages lists a conversation's messages; contacts never see notes.

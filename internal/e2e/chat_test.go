@@ -177,3 +177,45 @@ func TestSendIsIdempotentAcrossReconnect(t *testing.T) {
 		t.Fatalf("stored %d messages, want 1", len(seqs))
 	}
 }
+
+// A connection may pipeline sends: it does not wait for one ack before the
+// next send, and messages to one conversation still commit in the order
+// sent, with acks in that order.
+func TestPipelinedSendsKeepTheirOrder(t *testing.T) {
+	s := start(t, t.TempDir(), nil)
+	agentTok := s.login(adminEmail, adminPassword)
+	inbox := s.inboxToken(agentTok)
+	convA := s.startConversation(s.visitorSession(inbox, ""))
+	convB := s.startConversation(s.visitorSession(inbox, ""))
+	agent := s.dial("/ws/agent", agentTok, "")
+	const n = 300
+	for i := 1; i <= n; i++ {
+		conv := convA
+		if i%3 == 0 {
+			conv = convB
+		}
+		agent.Send(map[string]any{"type": "send", "id": strconv.Itoa(i), "conversation_id": conv, "client_msg_id": "p" + strconv.Itoa(i), "body": strconv.Itoa(i)})
+	}
+	lastSeq := map[int64]int64{}
+	lastID := map[int64]int{}
+	for k := 0; k < n; k++ {
+		ack := agent.Next("ack", wait)
+		conv, seq := ack.Int("conversation_id"), ack.Int("seq")
+		id, _ := strconv.Atoi(ack["id"].(string))
+		if seq != lastSeq[conv]+1 || id <= lastID[conv] {
+			t.Fatalf("conversation %d: ack for send %d has seq %d after send %d with seq %d", conv, id, seq, lastID[conv], lastSeq[conv])
+		}
+		lastSeq[conv], lastID[conv] = seq, id
+	}
+	for _, conv := range []int64{convA, convB} {
+		_, bodies := s.history(agentTok, conv)
+		prev := 0
+		for _, b := range bodies {
+			v, _ := strconv.Atoi(b)
+			if v <= prev {
+				t.Fatalf("conversation %d stored %d after %d", conv, v, prev)
+			}
+			prev = v
+		}
+	}
+}

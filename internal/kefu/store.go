@@ -127,6 +127,15 @@ type MessageStore interface {
 	ListMessages(ctx context.Context, r MessageRange) ([]*Message, error)
 }
 
+// AsyncAppender is implemented by stores that group-commit. It queues m
+// and returns at once; done is called once m is durably committed (or has
+// failed), on a goroutine of the store, in commit order for each
+// conversation. done must not block. An error from AppendMessageAsync
+// means m was not queued and done will not be called.
+type AsyncAppender interface {
+	AppendMessageAsync(ctx context.Context, m *Message, done func(*AppendResult, error)) error
+}
+
 // AttachmentStore keeps attachment metadata; the bytes live in a BlobStore.
 type AttachmentStore interface {
 	CreateAttachment(ctx context.Context, a *Attachment) error

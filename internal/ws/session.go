@@ -116,6 +116,8 @@ func (s *session) allow() bool {
 	return false
 }
 
+// fail sends an error frame. It reads only fields fixed at connection setup,
+// so the store's commit callback may call it too.
 func (s *session) fail(id string, err error) {
 	code := kefu.ErrorCode(err)
 	s.s.opts.Metrics.FrameErrors.WithLabelValues(code).Inc()
@@ -131,14 +133,22 @@ func (s *session) handle(f *protocol.ClientFrame) error {
 	c := s.s.chat
 	switch f.Type {
 	case protocol.TypeSend:
-		res, err := c.Send(ctx, s.actor, chat.SendInput{ConversationID: f.ConversationID, ClientMsgID: f.ClientMsgID,
-			Kind: kefu.MessageKind(f.Kind), Body: f.Body, AttachmentIDs: f.Attachments})
-		if err != nil {
-			return err
-		}
-		m := res.Message
-		s.hc.Send(protocol.Encode(&protocol.Ack{Type: protocol.TypeAck, ID: f.ID, ConversationID: m.ConversationID, MessageID: m.ID,
-			Seq: m.Seq, ClientMsgID: m.ClientMsgID, Duplicate: res.Duplicate, CreatedAt: m.CreatedAt}))
+		// The read loop does not wait for the commit: the next frame can
+		// be read (and its message queued behind this one) at once. The
+		// ack follows the commit, from the store's callback.
+		id := f.ID
+		return c.SendAsync(ctx, s.actor, chat.SendInput{ConversationID: f.ConversationID, ClientMsgID: f.ClientMsgID,
+			Kind: kefu.MessageKind(f.Kind), Body: f.Body, AttachmentIDs: f.Attachments}, func(res *kefu.AppendResult, err error) {
+			// Runs on the store's goroutine; fail and Send touch only
+			// what is immutable or locked.
+			if err != nil {
+				s.fail(id, err)
+				return
+			}
+			m := res.Message
+			s.hc.Send(protocol.Encode(&protocol.Ack{Type: protocol.TypeAck, ID: id, ConversationID: m.ConversationID, MessageID: m.ID,
+				Seq: m.Seq, ClientMsgID: m.ClientMsgID, Duplicate: res.Duplicate, CreatedAt: m.CreatedAt}))
+		})
 	case protocol.TypeTyping:
 		return c.Typing(ctx, s.actor, f.ConversationID, f.On, s.hc.ID())
 	case protocol.TypeRead:

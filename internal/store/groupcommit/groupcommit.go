@@ -37,6 +37,14 @@ type call[Req, Res any] struct {
 	res  Res
 	err  error
 	done chan struct{}
+	cb   func(Res, error) // set by Go: called instead of signalling done
+}
+
+// notice is a flushed call whose callback is due.
+type notice[Req, Res any] struct {
+	cb  func(Res, error)
+	res Res
+	err error
 }
 
 // Batcher runs Flush over batches of concurrent calls.
@@ -44,7 +52,11 @@ type Batcher[Req, Res any] struct {
 	opts   Options
 	flush  Flush[Req, Res]
 	queues []chan *call[Req, Res]
+	// notify carries callbacks of each shard to its own goroutine, in
+	// commit order, so a slow callback never holds up the next commit.
+	notify []chan []notice[Req, Res]
 	wg     sync.WaitGroup
+	nwg    sync.WaitGroup
 	mu     sync.RWMutex
 	closed bool
 	pool   sync.Pool
@@ -65,11 +77,45 @@ func New[Req, Res any](opts Options, flush Flush[Req, Res]) *Batcher[Req, Res] {
 	b.pool.New = func() any { return &call[Req, Res]{done: make(chan struct{}, 1)} }
 	for i := 0; i < opts.Shards; i++ {
 		q := make(chan *call[Req, Res], opts.QueueLen)
+		n := make(chan []notice[Req, Res], 64)
 		b.queues = append(b.queues, q)
+		b.notify = append(b.notify, n)
 		b.wg.Add(1)
-		go b.run(q)
+		b.nwg.Add(1)
+		go b.run(q, n)
+		go b.callbacks(n)
 	}
 	return b
+}
+
+func (b *Batcher[Req, Res]) callbacks(n chan []notice[Req, Res]) {
+	defer b.nwg.Done()
+	for batch := range n {
+		for _, x := range batch {
+			x.cb(x.res, x.err)
+		}
+	}
+}
+
+// Go submits req to the shard for key without waiting for the commit: once
+// the batch holding it is flushed, cb is called with the result. Callbacks
+// of one shard run one at a time, in commit order, on a goroutine of the
+// batcher, so they must not block for long. Go itself blocks only while the
+// shard's queue is full (backpressure), and returns an error, without
+// calling cb, if the request could not be queued.
+func (b *Batcher[Req, Res]) Go(ctx context.Context, key uint64, req Req, cb func(Res, error)) error {
+	c := &call[Req, Res]{req: req, cb: cb}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return ErrClosed
+	}
+	select {
+	case b.queues[key%uint64(len(b.queues))] <- c:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Do submits req to the shard for key and waits until its batch is flushed.
@@ -120,9 +166,13 @@ func (b *Batcher[Req, Res]) Close() {
 	}
 	b.mu.Unlock()
 	b.wg.Wait()
+	for _, n := range b.notify {
+		close(n)
+	}
+	b.nwg.Wait()
 }
 
-func (b *Batcher[Req, Res]) run(q chan *call[Req, Res]) {
+func (b *Batcher[Req, Res]) run(q chan *call[Req, Res], notify chan []notice[Req, Res]) {
 	defer b.wg.Done()
 	batch := make([]*call[Req, Res], 0, b.opts.MaxBatch)
 	reqs := make([]Req, 0, b.opts.MaxBatch)
@@ -151,9 +201,17 @@ func (b *Batcher[Req, Res]) run(q chan *call[Req, Res]) {
 		if b.opts.Observe != nil {
 			b.opts.Observe(len(batch), time.Since(start))
 		}
+		var due []notice[Req, Res]
 		for i, c := range batch {
+			if c.cb != nil {
+				due = append(due, notice[Req, Res]{cb: c.cb, res: res[i], err: errs[i]})
+				continue
+			}
 			c.res, c.err = res[i], errs[i]
 			c.done <- struct{}{}
+		}
+		if len(due) > 0 {
+			notify <- due
 		}
 		clear(batch)
 	}

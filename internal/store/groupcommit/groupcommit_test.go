@@ -84,3 +84,50 @@ func TestDoHonoursContext(t *testing.T) {
 	close(block)
 	b.Close()
 }
+
+func TestGoCallsBackInCommitOrder(t *testing.T) {
+	var mu sync.Mutex
+	var committed []int
+	b := New(Options{Shards: 2, MaxBatch: 7}, func(_ context.Context, reqs []int) ([]int, []error) {
+		mu.Lock()
+		committed = append(committed, reqs...)
+		mu.Unlock()
+		errs := make([]error, len(reqs))
+		for i, r := range reqs {
+			if r%5 == 0 {
+				errs[i] = errors.New("five")
+			}
+		}
+		return reqs, errs
+	})
+	const n = 500
+	got := make(chan [2]int, n)
+	for i := 1; i <= n; i++ {
+		i := i
+		err := b.Go(context.Background(), uint64(i%2), i, func(res int, err error) {
+			if (err != nil) != (i%5 == 0) || res != i {
+				t.Errorf("item %d: got %d, %v", i, res, err)
+			}
+			got <- [2]int{i % 2, i}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A synchronous call on the same shard still works alongside.
+	if r, err := b.Do(context.Background(), 0, 1001); err != nil || r != 1001 {
+		t.Fatalf("Do: %d, %v", r, err)
+	}
+	last := map[int]int{}
+	for k := 0; k < n; k++ {
+		x := <-got
+		if x[1] <= last[x[0]] {
+			t.Fatalf("shard %d: callback for %d after %d", x[0], x[1], last[x[0]])
+		}
+		last[x[0]] = x[1]
+	}
+	b.Close()
+	if err := b.Go(context.Background(), 0, 1, func(int, error) { t.Error("callback after close") }); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Go after Close: %v", err)
+	}
+}

@@ -98,6 +98,17 @@ func (s *Store) AppendMessage(ctx context.Context, m *kefu.Message) (*kefu.Appen
 	return res, err
 }
 
+// AppendMessageAsync queues m for the next group commit of its shard and
+// calls done once it is durable; see kefu.AsyncAppender.
+func (s *Store) AppendMessageAsync(ctx context.Context, m *kefu.Message, done func(*kefu.AppendResult, error)) error {
+	req := *m
+	err := s.appends.Go(ctx, uint64(m.ConversationID), &req, done)
+	if errors.Is(err, groupcommit.ErrClosed) {
+		return kefu.Errorf(kefu.EUnavailable, "store is closed")
+	}
+	return err
+}
+
 // pending is one message of a batch on its way into the database.
 type pending struct {
 	i    int // index in the batch

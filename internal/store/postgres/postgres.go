@@ -61,7 +61,10 @@ type Store struct {
 	closeOnce sync.Once
 }
 
-var _ kefu.Store = (*Store)(nil)
+var (
+	_ kefu.Store         = (*Store)(nil)
+	_ kefu.AsyncAppender = (*Store)(nil)
+)
 
 // Open connects to url, applies pending migrations and starts the append
 // writers.

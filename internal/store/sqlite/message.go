@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kefu-chat/kefu/internal/kefu"
+	"github.com/kefu-chat/kefu/internal/store/groupcommit"
 )
 
 // appendStmts are prepared once on the writer connection: the append path
@@ -71,6 +72,20 @@ func (s *Store) AppendMessage(ctx context.Context, m *kefu.Message) (*kefu.Appen
 		cp.Attachments = []kefu.Attachment{}
 	}
 	return s.batcher.Do(ctx, uint64(m.ConversationID), &cp)
+}
+
+// AppendMessageAsync queues m for the next group commit and calls done
+// once it is durable; see kefu.AsyncAppender.
+func (s *Store) AppendMessageAsync(ctx context.Context, m *kefu.Message, done func(*kefu.AppendResult, error)) error {
+	cp := *m
+	if cp.Attachments == nil {
+		cp.Attachments = []kefu.Attachment{}
+	}
+	err := s.batcher.Go(ctx, uint64(m.ConversationID), &cp, done)
+	if errors.Is(err, groupcommit.ErrClosed) {
+		return kefu.Errorf(kefu.EUnavailable, "store is closed")
+	}
+	return err
 }
 
 // flush commits a batch in one transaction. A message that fails before it

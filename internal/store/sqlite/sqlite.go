@@ -30,7 +30,10 @@ import (
 	"github.com/kefu-chat/kefu/internal/store/groupcommit"
 )
 
-var _ kefu.Store = (*Store)(nil)
+var (
+	_ kefu.Store         = (*Store)(nil)
+	_ kefu.AsyncAppender = (*Store)(nil)
+)
 
 //go:embed migrations/*.sql
 var migrations embed.FS
