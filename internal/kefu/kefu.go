@@ -88,9 +88,12 @@ func (in *Inbox) OriginAllowed(origin string) bool {
 
 // Contact is a visitor or customer.
 type Contact struct {
-	ID          int64          `json:"id"`
-	WorkspaceID int64          `json:"workspace_id"`
-	VisitorID   string         `json:"visitor_id"`  // anonymous id kept by the browser
+	ID          int64 `json:"id"`
+	WorkspaceID int64 `json:"workspace_id"`
+	// VisitorID is the anonymous id the browser keeps. It is a bearer
+	// secret (it reopens the contact's session), so it is never serialised
+	// with the contact; the widget session response carries it alone.
+	VisitorID   string         `json:"-"`
 	ExternalID  string         `json:"external_id"` // id in the business's own system
 	Name        string         `json:"name"`
 	Email       string         `json:"email"`
