@@ -188,7 +188,10 @@ func (a *App) closeStore() error {
 	if a.detach != nil {
 		a.detach()
 	}
-	return errors.Join(a.Bus.Close(), a.Store.Close())
+	// The store first: closing it flushes queued appends, whose commit
+	// callbacks still publish on the bus.
+	storeErr := a.Store.Close()
+	return errors.Join(storeErr, a.Bus.Close())
 }
 
 // bootstrap creates the first workspace, admin and website inbox on an
