@@ -203,6 +203,10 @@ func (c *Conn) drain() {
 		}
 		c.mu.Unlock()
 		if err := c.run(j, from, hasFrom); err != nil {
+			c.mu.Lock()
+			c.closed, c.running = true, false
+			c.q, c.head = nil, 0
+			c.mu.Unlock()
 			c.shut(protocol.CloseGoingAway, "write failed")
 			return
 		}
