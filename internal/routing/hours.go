@@ -72,6 +72,16 @@ func (d *Date) UnmarshalText(b []byte) error {
 	return nil
 }
 
+func (d Date) before(e Date) bool {
+	if d.Year != e.Year {
+		return d.Year < e.Year
+	}
+	if d.Month != e.Month {
+		return d.Month < e.Month
+	}
+	return d.Day < e.Day
+}
+
 func dateOf(t time.Time) Date { y, m, d := t.Date(); return Date{y, m, d} }
 
 // Schedule is an inbox's business hours.
@@ -215,39 +225,50 @@ func (s *Schedule) NextOpening(after time.Time) (time.Time, bool) {
 		ivs := slices.Clone(s.Weekly[noon.Weekday()])
 		slices.SortFunc(ivs, func(a, b Interval) int { return a.Start - b.Start })
 		for _, iv := range ivs {
-			t := wallClock(date, iv.Start, loc)
-			if !t.After(after) {
-				continue
-			}
-			// An interval lying wholly inside a skipped DST hour never
-			// opens; Open is the judge.
-			if s.open(t) {
-				return t.In(after.Location()), true
+			for _, t := range wallClocks(date, iv.Start, loc) {
+				// An interval lying wholly inside a skipped DST hour
+				// never opens; Open is the judge.
+				if t.After(after) && s.open(t) {
+					return t.In(after.Location()), true
+				}
 			}
 		}
 	}
 	return time.Time{}, false
 }
 
-// wallClock returns the first instant on date at which loc's clock reads
-// minute m or later. Usually that is the instant the clock reads m; when m
-// falls in a gap where clocks spring forward, it is the instant of the
-// jump, the first moment the clock has passed m.
-func wallClock(date Date, m int, loc *time.Location) time.Time {
+// wallClocks returns the instants on date at which loc's clock first
+// reads minute m, earliest first. Usually there is one; in the hour
+// repeated when clocks fall back there are two. When m falls in the gap
+// where clocks spring forward there is none, and the answer is the
+// instant of the jump, the first moment the clock has passed m.
+func wallClocks(date Date, m int, loc *time.Location) []time.Time {
 	t := time.Date(date.Year, date.Month, date.Day, m/60, m%60, 0, 0, loc)
-	if t.Hour()*60+t.Minute() == m && dateOf(t) == date {
-		// In a repeated hour time.Date may choose either instant; take the
-		// earlier one, which is when the clock first reads m.
-		if e := t.Add(-time.Hour); e.Hour() == t.Hour() && e.Minute() == t.Minute() && dateOf(e) == date {
-			return e
+	// The offsets in effect around t cover every way date and m can map
+	// to an instant: zone changes are hours apart, not minutes.
+	wall := time.Date(date.Year, date.Month, date.Day, m/60, m%60, 0, 0, time.UTC)
+	var out []time.Time
+	for _, probe := range []time.Time{t.Add(-12 * time.Hour), t, t.Add(12 * time.Hour)} {
+		_, off := probe.Zone()
+		c := wall.Add(-time.Duration(off) * time.Second).In(loc)
+		if c.Hour()*60+c.Minute() != m || dateOf(c) != date || slices.ContainsFunc(out, c.Equal) {
+			continue
 		}
-		return t
+		out = append(out, c)
 	}
-	// m does not exist on date: the clock jumped over it. The jump is where
-	// the zone in effect at the normalised time began.
-	start, _ := t.ZoneBounds()
-	if !start.IsZero() {
-		return start
+	if len(out) == 0 {
+		// m does not exist on date, and time.Date normalised it to one side
+		// of the jump: the jump is where that side's zone ends or begins.
+		start, end := t.ZoneBounds()
+		jump := start
+		if d := dateOf(t); d.before(date) || d == date && t.Hour()*60+t.Minute() < m {
+			jump = end
+		}
+		if jump.IsZero() {
+			jump = t
+		}
+		return []time.Time{jump}
 	}
-	return t
+	slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
+	return out
 }
