@@ -162,24 +162,64 @@ func (s *Schedule) location() (*time.Location, error) {
 	return loc, nil
 }
 
-func (s *Schedule) holiday(d Date) bool { return slices.Contains(s.Holidays, d) }
-
-// Open reports whether s is open at the instant at. A schedule whose time
-// zone does not load is never open; callers validate on save.
-func (s *Schedule) Open(at time.Time) bool {
-	loc, err := s.location()
-	if err != nil {
-		return false
-	}
-	return s.open(at.In(loc))
+// Hours is a validated schedule compiled for answering questions: the zone
+// loaded, each day's intervals sorted, holidays in a set. Loading a zone
+// reads the zoneinfo database, so a caller asking often (every new
+// conversation) compiles once per schedule change and keeps the Hours. It
+// is immutable and safe for concurrent use.
+type Hours struct {
+	loc      *time.Location
+	weekly   [7][]Interval // sorted by Start
+	holidays map[Date]bool
 }
 
+// Compile validates s and returns its Hours.
+func (s *Schedule) Compile() (*Hours, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	loc, err := s.location()
+	if err != nil {
+		return nil, err
+	}
+	h := &Hours{loc: loc, holidays: make(map[Date]bool, len(s.Holidays))}
+	for day, ivs := range s.Weekly {
+		h.weekly[day] = slices.Clone(ivs)
+		slices.SortFunc(h.weekly[day], func(a, b Interval) int { return a.Start - b.Start })
+	}
+	for _, d := range s.Holidays {
+		h.holidays[d] = true
+	}
+	return h, nil
+}
+
+// Open reports whether s is open at the instant at. An invalid schedule is
+// never open; callers validate on save. It compiles s on every call: keep
+// an Hours instead when asking often.
+func (s *Schedule) Open(at time.Time) bool {
+	h, err := s.Compile()
+	return err == nil && h.Open(at)
+}
+
+// NextOpening is Hours.NextOpening for s, false when s is invalid. It
+// compiles s on every call.
+func (s *Schedule) NextOpening(after time.Time) (time.Time, bool) {
+	h, err := s.Compile()
+	if err != nil {
+		return time.Time{}, false
+	}
+	return h.NextOpening(after)
+}
+
+// Open reports whether the schedule is open at the instant at.
+func (h *Hours) Open(at time.Time) bool { return h.open(at.In(h.loc)) }
+
 // open takes a time already in the schedule's location.
-func (s *Schedule) open(local time.Time) bool {
+func (h *Hours) open(local time.Time) bool {
 	m := local.Hour()*60 + local.Minute()
 	today := dateOf(local)
-	if !s.holiday(today) {
-		for _, iv := range s.Weekly[local.Weekday()] {
+	if !h.holidays[today] {
+		for _, iv := range h.weekly[local.Weekday()] {
 			if m >= iv.Start && (iv.wraps() || m < iv.end()) {
 				return true
 			}
@@ -188,8 +228,8 @@ func (s *Schedule) open(local time.Time) bool {
 	// Yesterday's night shifts that run past midnight. Stepping back by
 	// calendar date, not 24 hours, keeps this right across DST changes.
 	y := time.Date(today.Year, today.Month, today.Day-1, 12, 0, 0, 0, local.Location())
-	if !s.holiday(dateOf(y)) {
-		for _, iv := range s.Weekly[y.Weekday()] {
+	if !h.holidays[dateOf(y)] {
+		for _, iv := range h.weekly[y.Weekday()] {
 			if iv.wraps() && m < iv.End {
 				return true
 			}
@@ -198,37 +238,31 @@ func (s *Schedule) open(local time.Time) bool {
 	return false
 }
 
-// NextOpening returns the earliest instant at or after after at which s
-// is open: after itself when s is open then, otherwise the moment the next
-// interval begins. It reports false when s is never open again (no
-// intervals, or an invalid time zone). The result is in after's location.
-func (s *Schedule) NextOpening(after time.Time) (time.Time, bool) {
-	loc, err := s.location()
-	if err != nil {
-		return time.Time{}, false
-	}
-	local := after.In(loc)
-	if s.open(local) {
+// NextOpening returns the earliest instant at or after after at which the
+// schedule is open: after itself when it is open then, otherwise the
+// moment the next interval begins. It reports false when the schedule
+// never opens (no intervals). The result is in after's location.
+func (h *Hours) NextOpening(after time.Time) (time.Time, bool) {
+	local := after.In(h.loc)
+	if h.open(local) {
 		return after, true
 	}
 	// Each holiday blocks at most one occurrence of a weekday, so within
 	// 7*(holidays+1) days every weekday has had an ordinary occurrence: if
 	// nothing opens by then, nothing ever will.
-	days := 7*(len(s.Holidays)+1) + 1
+	days := 7*(len(h.holidays)+1) + 1
 	y, mo, d := local.Date()
 	for i := 0; i < days; i++ {
-		noon := time.Date(y, mo, d+i, 12, 0, 0, 0, loc)
+		noon := time.Date(y, mo, d+i, 12, 0, 0, 0, h.loc)
 		date := dateOf(noon)
-		if s.holiday(date) {
+		if h.holidays[date] {
 			continue
 		}
-		ivs := slices.Clone(s.Weekly[noon.Weekday()])
-		slices.SortFunc(ivs, func(a, b Interval) int { return a.Start - b.Start })
-		for _, iv := range ivs {
-			for _, t := range wallClocks(date, iv.Start, loc) {
+		for _, iv := range h.weekly[noon.Weekday()] {
+			for _, t := range wallClocks(date, iv.Start, h.loc) {
 				// An interval lying wholly inside a skipped DST hour
-				// never opens; Open is the judge.
-				if t.After(after) && s.open(t) {
+				// never opens; open is the judge.
+				if t.After(after) && h.open(t) {
 					return t.In(after.Location()), true
 				}
 			}

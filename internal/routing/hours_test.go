@@ -294,3 +294,69 @@ func TestScheduleJSON(t *testing.T) {
 		t.Fatalf("bad date: %v", err)
 	}
 }
+
+func TestCompile(t *testing.T) {
+	if _, err := (&Schedule{TimeZone: "Mars/Olympus"}).Compile(); kefu.ErrorCode(err) != kefu.EInvalid {
+		t.Fatalf("Compile of a bad zone = %v, want invalid", err)
+	}
+	overlap := Schedule{Weekly: map[time.Weekday][]Interval{time.Monday: {{0, 600}, {500, 700}}}}
+	if _, err := overlap.Compile(); kefu.ErrorCode(err) != kefu.EInvalid {
+		t.Fatalf("Compile of overlapping intervals = %v, want invalid", err)
+	}
+	if overlap.Open(utc("2026-11-23T05:00:00Z")) {
+		t.Fatal("an invalid schedule is open")
+	}
+}
+
+// TestHoursAgainstMinuteScan checks Open and NextOpening against the
+// plainest possible model: step through every minute of two weeks around
+// a DST change and remember, going backwards, the next minute that is
+// open. Every interval edge and zone change falls on a whole minute, so
+// the two must agree exactly.
+func TestHoursAgainstMinuteScan(t *testing.T) {
+	tests := []struct {
+		name  string
+		s     Schedule
+		start string
+	}{
+		{"new york spring", Schedule{TimeZone: "America/New_York", Weekly: map[time.Weekday][]Interval{
+			time.Sunday: {{hm(1, 0), hm(1, 30)}, {hm(2, 0), hm(2, 20)}, {hm(2, 30), hm(4, 0)}}, time.Monday: {{hm(9, 0), hm(17, 0)}},
+			time.Friday: {{hm(22, 0), hm(2, 15)}}, time.Saturday: {{hm(23, 0), hm(0, 45)}}},
+			Holidays: []Date{{2026, 3, 13}}}, "2026-03-02T00:00:00Z"},
+		{"new york fall", Schedule{TimeZone: "America/New_York", Weekly: map[time.Weekday][]Interval{
+			time.Sunday: {{hm(1, 15), hm(1, 45)}, {hm(2, 0), hm(3, 0)}}, time.Saturday: {{hm(23, 30), hm(1, 0)}},
+			time.Wednesday: {{0, 1440}}}}, "2026-10-26T00:00:00Z"},
+		{"havana midnight gap", Schedule{TimeZone: "America/Havana", Weekly: map[time.Weekday][]Interval{
+			time.Sunday: {{0, hm(0, 30)}, {hm(0, 30), hm(2, 0)}}, time.Saturday: {{hm(22, 0), 0}}}}, "2026-03-02T00:00:00Z"},
+		{"shanghai office with holidays", Schedule{TimeZone: "Asia/Shanghai", Weekly: weekdays(Interval{hm(9, 0), hm(12, 0)}, Interval{hm(13, 30), hm(18, 0)}),
+			Holidays: []Date{{2026, 10, 1}, {2026, 10, 2}, {2026, 10, 5}}}, "2026-09-28T00:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := tt.s.Compile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := utc(tt.start)
+			const n = 14 * 24 * 60
+			open := make([]bool, n+1)
+			for i := range open {
+				open[i] = h.Open(start.Add(time.Duration(i) * time.Minute))
+			}
+			next := -1 // the next open minute at or after i; -1: none in range
+			for i := n; i >= 0; i-- {
+				if open[i] {
+					next = i
+				}
+				if next < 0 || i%3 != 0 { // every third minute keeps the test quick
+					continue
+				}
+				at := start.Add(time.Duration(i) * time.Minute)
+				got, ok := h.NextOpening(at)
+				if want := start.Add(time.Duration(next) * time.Minute); !ok || !got.Equal(want) {
+					t.Fatalf("NextOpening(%s) = %s, %v; want %s", at.In(h.loc), got.In(h.loc), ok, want.In(h.loc))
+				}
+			}
+		})
+	}
+}
