@@ -58,6 +58,11 @@ type Params struct {
 	K1, B float64
 	// SynonymWeight scales a term that matched only through a synonym.
 	SynonymWeight float64
+	// AnswerWeight adds the BM25 score of the entry's answer text,
+	// scaled by this weight, to the score of its best phrasing. Answers
+	// carry the vocabulary visitors use when they describe a problem
+	// instead of asking the stored question; 0 ranks by phrasings only.
+	AnswerWeight float64
 	// Threshold is the confidence below which a knowledge-base answer is
 	// not given to a visitor (Base.Answer); Search returns hits below it
 	// so agents can still see suggestions.
@@ -67,20 +72,42 @@ type Params struct {
 // DefaultParams are the BM25 textbook values and a threshold chosen on
 // the bundled evaluation set (docs/benchmarks.md, "Knowledge base").
 func DefaultParams() Params {
-	return Params{K1: 1.2, B: 0.75, SynonymWeight: 0.8, Threshold: 0.35}
+	return Params{K1: 1.2, B: 0.75, SynonymWeight: 0.8, AnswerWeight: 0.5, Threshold: 0.35}
 }
 
 // ErrNotFound is returned when removing an entry or passage that is not in
 // the index.
 var ErrNotFound = errors.New("kb: not found")
 
-// unit is one indexed text: a phrasing of an entry or a passage.
+// Two fields are indexed with separate BM25 statistics, because their
+// lengths and vocabularies differ: short question phrasings, and long
+// bodies (answers and document passages).
+const (
+	fieldQuestion = 0
+	fieldBody     = 1
+)
+
+// field holds one field's postings and length statistics.
+type field struct {
+	postings map[string][]posting
+	live     int // live units
+	totalLen int // tokens over live units
+}
+
+// idf is BM25's inverse document frequency, always positive.
+func (f *field) idf(df int) float64 {
+	n := float64(f.live)
+	return math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
+}
+
+// unit is one indexed text: a phrasing or answer of an entry, or a
+// passage.
 type unit struct {
 	kind   Kind
+	field  uint8
 	ref    string
 	text   string
 	tokens []string
-	live   bool
 }
 
 type posting struct {
@@ -101,16 +128,15 @@ type Index struct {
 	passages map[string]*passageState
 	units    []unit
 	free     []int32
-	postings map[string][]posting
-	live     int // live units
-	totalLen int // tokens over live units
+	fields   [2]field
 	synGroup [][]string
 	synonyms map[string][]string // token -> other tokens of its groups
 }
 
 type entryState struct {
-	entry Entry
-	units []int32
+	entry  Entry
+	units  []int32 // phrasings
+	answer int32   // -1 when disabled
 }
 
 type passageState struct {
@@ -120,14 +146,17 @@ type passageState struct {
 
 // NewIndex returns an empty index that tokenizes with tok.
 func NewIndex(tok *Tokenizer, p Params) *Index {
-	return &Index{
+	x := &Index{
 		tok:      tok,
 		params:   p,
 		entries:  make(map[string]*entryState),
 		passages: make(map[string]*passageState),
-		postings: make(map[string][]posting),
 		synonyms: make(map[string][]string),
 	}
+	for i := range x.fields {
+		x.fields[i].postings = make(map[string][]posting)
+	}
+	return x
 }
 
 // Params returns the ranking parameters.
@@ -165,49 +194,68 @@ func (x *Index) Passage(id string) (Passage, bool) {
 	return s.passage, true
 }
 
+// entryTokens are the tokens of an entry: one list per phrasing, then the
+// answer's. Nil for a disabled entry.
+type entryTokens struct {
+	Questions [][]string
+	Answer    []string
+}
+
+func (x *Index) tokenizeEntry(e Entry) entryTokens {
+	if !e.Enabled {
+		return entryTokens{}
+	}
+	t := entryTokens{Questions: make([][]string, len(e.Questions)), Answer: x.tok.Tokens(e.Answer)}
+	for i, q := range e.Questions {
+		t.Questions[i] = x.tok.Tokens(q)
+	}
+	return t
+}
+
 // Upsert adds e or replaces the entry with the same ID. A disabled entry
 // is stored but not searchable.
 func (x *Index) Upsert(e Entry) {
-	var toks [][]string
-	if e.Enabled {
-		toks = make([][]string, len(e.Questions))
-		for i, q := range e.Questions {
-			toks[i] = x.tok.Tokens(q)
-		}
-	}
+	toks := x.tokenizeEntry(e)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.upsertTokens(e, toks)
 }
 
-func (x *Index) upsertTokens(e Entry, toks [][]string) {
+func (x *Index) upsertTokens(e Entry, toks entryTokens) {
 	e.Questions = slices.Clone(e.Questions)
-	if old, ok := x.entries[e.ID]; ok {
-		for _, u := range old.units {
-			x.removeUnit(u)
-		}
-	}
-	st := &entryState{entry: e}
+	x.removeEntry(e.ID)
+	st := &entryState{entry: e, answer: -1}
 	if e.Enabled {
 		for i, q := range e.Questions {
-			st.units = append(st.units, x.addUnit(KindFAQ, e.ID, q, toks[i]))
+			st.units = append(st.units, x.addUnit(KindFAQ, fieldQuestion, e.ID, q, toks.Questions[i]))
 		}
+		st.answer = x.addUnit(KindFAQ, fieldBody, e.ID, e.Answer, toks.Answer)
 	}
 	x.entries[e.ID] = st
+}
+
+func (x *Index) removeEntry(id string) bool {
+	st, ok := x.entries[id]
+	if !ok {
+		return false
+	}
+	for _, u := range st.units {
+		x.removeUnit(u)
+	}
+	if st.answer >= 0 {
+		x.removeUnit(st.answer)
+	}
+	delete(x.entries, id)
+	return true
 }
 
 // Remove deletes the entry with id.
 func (x *Index) Remove(id string) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	st, ok := x.entries[id]
-	if !ok {
+	if !x.removeEntry(id) {
 		return ErrNotFound
 	}
-	for _, u := range st.units {
-		x.removeUnit(u)
-	}
-	delete(x.entries, id)
 	return nil
 }
 
@@ -224,7 +272,7 @@ func (x *Index) upsertPassageTokens(p Passage, toks []string) {
 	if old, ok := x.passages[p.ID]; ok {
 		x.removeUnit(old.unit)
 	}
-	x.passages[p.ID] = &passageState{passage: p, unit: x.addUnit(KindPassage, p.ID, p.Text, toks)}
+	x.passages[p.ID] = &passageState{passage: p, unit: x.addUnit(KindPassage, fieldBody, p.ID, p.Text, toks)}
 }
 
 // RemovePassage deletes the passage with id.
@@ -279,9 +327,9 @@ func (x *Index) setSynonymTokens(groups [][]string) {
 	}
 }
 
-func (x *Index) addUnit(kind Kind, ref, text string, toks []string) int32 {
+func (x *Index) addUnit(kind Kind, fi uint8, ref, text string, toks []string) int32 {
 	var id int32
-	u := unit{kind: kind, ref: ref, text: text, tokens: toks, live: true}
+	u := unit{kind: kind, field: fi, ref: ref, text: text, tokens: toks}
 	if n := len(x.free); n > 0 {
 		id = x.free[n-1]
 		x.free = x.free[:n-1]
@@ -290,27 +338,29 @@ func (x *Index) addUnit(kind Kind, ref, text string, toks []string) int32 {
 		id = int32(len(x.units))
 		x.units = append(x.units, u)
 	}
+	f := &x.fields[fi]
 	tf := make(map[string]int32, len(toks))
 	for _, t := range toks {
 		tf[t]++
 	}
 	for t, n := range tf {
-		x.postings[t] = append(x.postings[t], posting{unit: id, tf: n})
+		f.postings[t] = append(f.postings[t], posting{unit: id, tf: n})
 	}
-	x.live++
-	x.totalLen += len(toks)
+	f.live++
+	f.totalLen += len(toks)
 	return id
 }
 
 func (x *Index) removeUnit(id int32) {
 	u := &x.units[id]
+	f := &x.fields[u.field]
 	seen := make(map[string]bool, len(u.tokens))
 	for _, t := range u.tokens {
 		if seen[t] {
 			continue
 		}
 		seen[t] = true
-		ps := x.postings[t]
+		ps := f.postings[t]
 		for i := range ps {
 			if ps[i].unit == id {
 				ps[i] = ps[len(ps)-1]
@@ -319,43 +369,42 @@ func (x *Index) removeUnit(id int32) {
 			}
 		}
 		if len(ps) == 0 {
-			delete(x.postings, t)
+			delete(f.postings, t)
 		} else {
-			x.postings[t] = ps
+			f.postings[t] = ps
 		}
 	}
-	x.live--
-	x.totalLen -= len(u.tokens)
+	f.live--
+	f.totalLen -= len(u.tokens)
 	*u = unit{}
 	x.free = append(x.free, id)
 }
 
-// idf is BM25's inverse document frequency, always positive.
-func (x *Index) idf(df int) float64 {
-	n := float64(x.live)
-	return math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
-}
-
 // Search ranks entries and passages for query and returns the best k.
 //
-// Scoring: every phrasing and passage is a BM25 document; an entry scores
-// as its best phrasing. Each distinct query term forms a group with its
-// synonyms; a unit gets, per group, the best BM25 term score among the
-// group's terms, synonyms scaled by SynonymWeight.
+// Scoring: every phrasing, answer and passage is a BM25 document, with
+// separate statistics for the question field (phrasings) and the body
+// field (answers, passages). Each distinct query term forms a group with
+// its synonyms; a document gets, per group, the best BM25 term score among
+// the group's terms, synonyms scaled by SynonymWeight. An entry scores as
+// its best phrasing plus AnswerWeight times its answer's score; a passage
+// as itself.
 //
-// Confidence of a hit (in [0,1]):
+// Confidence of a hit (in [0,1]) is measured on the matched phrasing (or
+// on the answer or passage when no phrasing matched at all):
 //
-//	qcov = Σ idf(g) over query groups matched in the unit (× SynonymWeight if only via a synonym)
+//	qcov = Σ idf(g) over query groups found in the document (× SynonymWeight if only via a synonym)
 //	       / Σ idf(g) over all query groups
-//	ucov = Σ idf(t) over distinct unit terms matched by the query
-//	       / Σ idf(t) over all distinct unit terms
+//	ucov = Σ idf(t) over distinct document terms matched by the query
+//	       / Σ idf(t) over all distinct document terms
 //	confidence = sqrt(qcov × ucov)
 //
-// where idf(g) is the idf of the group's own term (a term unknown to the
-// index has the highest idf, so an unknown word in the question lowers
-// confidence). qcov asks "how much of the question did we understand",
-// ucov "how much of the stored question did the visitor ask"; both must be
-// high for a confident answer, and the geometric mean keeps it in [0,1].
+// where idf is taken in the document's field and idf(g) is the idf of the
+// group's own term (a term unknown to the index has the highest idf, so an
+// unknown word in the question lowers confidence). qcov asks "how much of
+// the question did we understand", ucov "how much of the stored question
+// did the visitor ask"; both must be high for a confident answer, and the
+// geometric mean keeps the result in [0,1].
 func (x *Index) Search(query string, k int) []Hit {
 	qt := x.tok.Tokens(query)
 	x.mu.RLock()
@@ -368,13 +417,18 @@ type alt struct {
 	w    float64
 }
 
+// acc accumulates one document's score for a query.
+type acc struct {
+	score   float64
+	matched float64 // idf mass of the query groups found
+}
+
 func (x *Index) search(qt []string, k int) []Hit {
-	if k <= 0 || x.live == 0 || len(qt) == 0 {
+	if k <= 0 || len(qt) == 0 {
 		return nil
 	}
 	// Query groups: distinct terms, each with its synonyms.
 	var groups [][]alt
-	var gidf []float64
 	seen := make(map[string]bool, len(qt))
 	for _, t := range qt {
 		if seen[t] {
@@ -386,27 +440,129 @@ func (x *Index) search(qt []string, k int) []Hit {
 			g = append(g, alt{s, x.params.SynonymWeight})
 		}
 		groups = append(groups, g)
-		gidf = append(gidf, x.idf(len(x.postings[t])))
-	}
-	avgdl := float64(x.totalLen) / float64(x.live)
-	k1, b := x.params.K1, x.params.B
-
-	type acc struct {
-		score   float64
-		matched float64 // idf mass of query groups matched
 	}
 	accs := make(map[int32]*acc)
+	var qmass [2]float64
+	for fi := range x.fields {
+		qmass[fi] = x.scoreField(&x.fields[fi], groups, accs)
+	}
+
+	// Aggregate per entry (best phrasing + weighted answer) and passage.
+	type cand struct {
+		unit   int32 // the document confidence is measured on
+		phrase float64
+		answer float64
+		score  float64
+	}
+	cands := make(map[string]*cand, len(accs))
+	for u, a := range accs {
+		un := &x.units[u]
+		key := un.ref
+		if un.kind == KindPassage {
+			key = "\x00" + key
+		}
+		c := cands[key]
+		if c == nil {
+			c = &cand{unit: u}
+			cands[key] = c
+		}
+		switch {
+		case un.kind == KindPassage:
+			c.phrase = a.score
+		case un.field == fieldBody:
+			c.answer = a.score
+		default:
+			// A phrasing: keep the best, and prefer any phrasing over the
+			// answer as the document confidence is measured on.
+			cur := &x.units[c.unit]
+			if cur.field == fieldBody || a.score > c.phrase || (a.score == c.phrase && u < c.unit) {
+				c.phrase, c.unit = a.score, u
+			}
+		}
+	}
+	list := make([]*cand, 0, len(cands))
+	for _, c := range cands {
+		c.score = c.phrase + x.params.AnswerWeight*c.answer
+		if c.score > 0 {
+			list = append(list, c)
+		}
+	}
+	slices.SortFunc(list, func(a, b *cand) int {
+		if a.score != b.score {
+			if a.score > b.score {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(x.units[a.unit].ref, x.units[b.unit].ref)
+	})
+	if len(list) > k {
+		list = list[:k]
+	}
+
+	qterms := make(map[string]bool)
+	for _, g := range groups {
+		for _, a := range g {
+			qterms[a.term] = true
+		}
+	}
+	hits := make([]Hit, len(list))
+	for i, c := range list {
+		u := &x.units[c.unit]
+		f := &x.fields[u.field]
+		var all, got float64
+		ut := make(map[string]bool, len(u.tokens))
+		for _, t := range u.tokens {
+			if ut[t] {
+				continue
+			}
+			ut[t] = true
+			v := f.idf(len(f.postings[t]))
+			all += v
+			if qterms[t] {
+				got += v
+			}
+		}
+		ucov, qcov := 0.0, 0.0
+		if all > 0 {
+			ucov = got / all
+		}
+		if qmass[u.field] > 0 {
+			qcov = min(1, accs[c.unit].matched/qmass[u.field])
+		}
+		hits[i] = Hit{
+			Kind:       u.kind,
+			ID:         u.ref,
+			Matched:    u.text,
+			Score:      c.score,
+			Confidence: math.Sqrt(qcov * ucov),
+		}
+	}
+	return hits
+}
+
+// scoreField adds the BM25 scores of one field's documents to accs and
+// returns the field's idf mass of the query groups.
+func (x *Index) scoreField(f *field, groups [][]alt, accs map[int32]*acc) float64 {
+	if f.live == 0 {
+		return 0
+	}
+	avgdl := float64(f.totalLen) / float64(f.live)
+	k1, b := x.params.K1, x.params.B
+	var qmass float64
 	best := make(map[int32]float64) // per group: unit -> best term score
 	bestW := make(map[int32]float64)
-	for gi, g := range groups {
+	for _, g := range groups {
+		gidf := f.idf(len(f.postings[g[0].term]))
+		qmass += gidf
 		clear(best)
 		clear(bestW)
 		for _, a := range g {
-			ps := x.postings[a.term]
+			ps := f.postings[a.term]
 			if len(ps) == 0 {
 				continue
 			}
-			idf := x.idf(len(ps))
+			idf := f.idf(len(ps))
 			for _, p := range ps {
 				dl := float64(len(x.units[p.unit].tokens))
 				tf := float64(p.tf)
@@ -426,81 +582,8 @@ func (x *Index) search(qt []string, k int) []Hit {
 				accs[u] = a
 			}
 			a.score += s
-			a.matched += gidf[gi] * bestW[u]
+			a.matched += gidf * bestW[u]
 		}
 	}
-
-	// Best unit per entry or passage.
-	type cand struct {
-		unit  int32
-		score float64
-		qcov  float64
-	}
-	var qmass float64
-	for _, v := range gidf {
-		qmass += v
-	}
-	bestOf := make(map[string]cand, len(accs))
-	for u, a := range accs {
-		key := x.units[u].ref
-		if x.units[u].kind == KindPassage {
-			key = "\x00" + key
-		}
-		if c, ok := bestOf[key]; !ok || a.score > c.score || (a.score == c.score && u < c.unit) {
-			bestOf[key] = cand{unit: u, score: a.score, qcov: a.matched / qmass}
-		}
-	}
-	cands := make([]cand, 0, len(bestOf))
-	for _, c := range bestOf {
-		cands = append(cands, c)
-	}
-	slices.SortFunc(cands, func(a, b cand) int {
-		if a.score != b.score {
-			if a.score > b.score {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(x.units[a.unit].ref, x.units[b.unit].ref)
-	})
-	if len(cands) > k {
-		cands = cands[:k]
-	}
-
-	// Expanded query terms, for the unit side of confidence.
-	qterms := make(map[string]bool)
-	for _, g := range groups {
-		for _, a := range g {
-			qterms[a.term] = true
-		}
-	}
-	hits := make([]Hit, len(cands))
-	for i, c := range cands {
-		u := &x.units[c.unit]
-		var all, got float64
-		ut := make(map[string]bool, len(u.tokens))
-		for _, t := range u.tokens {
-			if ut[t] {
-				continue
-			}
-			ut[t] = true
-			v := x.idf(len(x.postings[t]))
-			all += v
-			if qterms[t] {
-				got += v
-			}
-		}
-		ucov := 0.0
-		if all > 0 {
-			ucov = got / all
-		}
-		hits[i] = Hit{
-			Kind:       u.kind,
-			ID:         u.ref,
-			Matched:    u.text,
-			Score:      c.score,
-			Confidence: math.Sqrt(min(1, c.qcov) * ucov),
-		}
-	}
-	return hits
+	return qmass
 }

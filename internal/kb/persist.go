@@ -15,13 +15,13 @@ type snapshot struct {
 	Tokenizer     string
 	Params        Params
 	Entries       []Entry
-	EntryTokens   [][][]string // per entry, per phrasing; nil when disabled
+	EntryTokens   []entryTokens // per entry; empty when disabled
 	Passages      []Passage
 	PassageTokens [][]string
 	Synonyms      [][]string // already tokenized
 }
 
-const snapshotFormat = 1
+const snapshotFormat = 2
 
 // Save writes the index with encoding/gob.
 func (x *Index) Save(w io.Writer) error {
@@ -34,9 +34,12 @@ func (x *Index) Save(w io.Writer) error {
 	}
 	for _, st := range x.entries {
 		s.Entries = append(s.Entries, st.entry)
-		var toks [][]string
+		var toks entryTokens
 		for _, u := range st.units {
-			toks = append(toks, x.units[u].tokens)
+			toks.Questions = append(toks.Questions, x.units[u].tokens)
+		}
+		if st.answer >= 0 {
+			toks.Answer = x.units[st.answer].tokens
 		}
 		s.EntryTokens = append(s.EntryTokens, toks)
 	}
@@ -78,7 +81,7 @@ func Load(r io.Reader, tok *Tokenizer) (*Index, error) {
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(s.Entries[a].ID, s.Entries[b].ID) })
 	for _, i := range order {
 		e := s.Entries[i]
-		if e.Enabled && len(s.EntryTokens[i]) != len(e.Questions) {
+		if e.Enabled && len(s.EntryTokens[i].Questions) != len(e.Questions) {
 			return nil, fmt.Errorf("kb: load index: corrupt entry %q", e.ID)
 		}
 		x.upsertTokens(e, s.EntryTokens[i])

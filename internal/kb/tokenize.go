@@ -3,6 +3,7 @@ package kb
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-ego/gse"
 )
@@ -12,7 +13,7 @@ import (
 // segmenter). A saved index records it, and Load refuses a snapshot made
 // by another version so that stored tokens and query tokens never drift
 // apart.
-const TokenizerVersion = "kb-tok-1"
+const TokenizerVersion = "kb-tok-2"
 
 // Segmenter cuts a run of CJK text into words. Implementations must be
 // safe for concurrent use.
@@ -163,6 +164,16 @@ func (t *Tokenizer) Tokens(text string) []string {
 					continue
 				}
 				out = append(out, w)
+				if utf8.RuneCountInString(w) > 1 {
+					// The characters of a word as well: paraphrases
+					// share characters more often than words (写错/填错,
+					// 邮费/运费), and idf keeps common characters cheap.
+					for _, r := range w {
+						if c := string(r); !zhStop[c] && unicode.IsLetter(r) {
+							out = append(out, c)
+						}
+					}
+				}
 			}
 		case runWord:
 			w := strings.ReplaceAll(run, "'", "")

@@ -1,0 +1,141 @@
+package kb
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// loadSegmenter loads gse's dictionary once per test binary: it takes
+// about two seconds (longer under -race) and ~130 MB.
+var loadSegmenter = sync.OnceValues(LoadGSE)
+
+func gseTokenizer(t testing.TB) *Tokenizer {
+	t.Helper()
+	seg, err := loadSegmenter()
+	if err != nil {
+		t.Fatalf("load gse: %v", err)
+	}
+	return NewTokenizer(seg)
+}
+
+type evalSet struct {
+	Language string  `json:"language"`
+	Entries  []Entry `json:"entries"`
+	Tests    []struct {
+		Question string `json:"question"`
+		Want     string `json:"want"`
+	} `json:"tests"`
+}
+
+func loadEvalSet(t testing.TB, lang string) evalSet {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "faq_"+lang+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s evalSet
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func buildIndex(t testing.TB, tok *Tokenizer, entries []Entry) *Index {
+	t.Helper()
+	x := NewIndex(tok, DefaultParams())
+	for _, e := range entries {
+		x.Upsert(e)
+	}
+	return x
+}
+
+// TestEvalSetShape keeps the evaluation set honest: enough entries and
+// test questions, every test question maps to an entry, and no test
+// question is a stored phrasing.
+func TestEvalSetShape(t *testing.T) {
+	for _, lang := range []string{"zh", "en"} {
+		s := loadEvalSet(t, lang)
+		if len(s.Entries) < 200 || len(s.Tests) < 200 {
+			t.Errorf("%s: %d entries, %d tests; want at least 200 each", lang, len(s.Entries), len(s.Tests))
+		}
+		stored := make(map[string]bool)
+		ids := make(map[string]bool)
+		for _, e := range s.Entries {
+			if ids[e.ID] {
+				t.Errorf("%s: duplicate id %s", lang, e.ID)
+			}
+			ids[e.ID] = true
+			if len(e.Questions) < 2 || len(e.Questions) > 3 || e.Answer == "" || !e.Enabled {
+				t.Errorf("%s: entry %s: %d phrasings, enabled %v", lang, e.ID, len(e.Questions), e.Enabled)
+			}
+			for _, q := range e.Questions {
+				stored[Normalize(q)] = true
+			}
+		}
+		for _, c := range s.Tests {
+			if !ids[c.Want] {
+				t.Errorf("%s: test %q wants unknown entry %s", lang, c.Question, c.Want)
+			}
+			if stored[Normalize(c.Question)] {
+				t.Errorf("%s: test %q is a stored phrasing", lang, c.Question)
+			}
+		}
+	}
+}
+
+// Accuracy floors, set just under the first honest measurement (see
+// docs/benchmarks.md, "Knowledge base"). Measured: FILLED IN BELOW.
+const (
+	floorTop1ZH = 0.0
+	floorTop1EN = 0.0
+)
+
+func TestAccuracy(t *testing.T) {
+	tok := gseTokenizer(t)
+	for _, c := range []struct {
+		lang  string
+		floor float64
+	}{{"zh", floorTop1ZH}, {"en", floorTop1EN}} {
+		t.Run(c.lang, func(t *testing.T) {
+			s := loadEvalSet(t, c.lang)
+			x := buildIndex(t, tok, s.Entries)
+			var top1, top3, confident, confidentWrong int
+			th := x.Params().Threshold
+			for _, q := range s.Tests {
+				hits := x.Search(q.Question, 3)
+				for i, h := range hits {
+					if h.ID == q.Want {
+						top3++
+						if i == 0 {
+							top1++
+						}
+						break
+					}
+				}
+				if len(hits) > 0 && hits[0].Confidence >= th {
+					confident++
+					if hits[0].ID != q.Want {
+						confidentWrong++
+					}
+				}
+				if testing.Verbose() && (len(hits) == 0 || hits[0].ID != q.Want) {
+					got := ""
+					if len(hits) > 0 {
+						got = hits[0].ID + " " + hits[0].Matched
+					}
+					t.Logf("miss: %q want %s got %s", q.Question, q.Want, got)
+				}
+			}
+			n := float64(len(s.Tests))
+			t1, t3 := float64(top1)/n, float64(top3)/n
+			t.Logf("%s: top-1 %.3f, top-3 %.3f over %d questions; answered at threshold %.2f: %d (%d wrong)",
+				c.lang, t1, t3, len(s.Tests), th, confident, confidentWrong)
+			if t1 < c.floor {
+				t.Errorf("%s top-1 accuracy %.3f below floor %.3f", c.lang, t1, c.floor)
+			}
+		})
+	}
+}
