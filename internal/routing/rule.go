@@ -3,6 +3,7 @@ package routing
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -193,32 +194,67 @@ func (a *Action) validate() error {
 // without conditions applies to every such event. A condition on a fact
 // that is absent (an attribute the contact lacks) does not hold, and
 // neither does a condition that fails validation: Evaluate never errors,
-// so validate rules when they are saved.
+// so validate rules when they are saved. It compiles regexes on every
+// call; a caller evaluating on every message keeps a CompiledRule.
 func Evaluate(rule Rule, facts Facts) []Action {
-	if rule.Event != facts.Event {
-		return nil
-	}
-	if !conditionsHold(rule.Match == MatchAny, rule.Conditions, &facts) {
-		return nil
-	}
-	return append([]Action(nil), rule.Actions...)
+	return evaluate(&rule, nil, &facts)
 }
 
-func conditionsHold(matchAny bool, conds []Condition, f *Facts) bool {
-	if len(conds) == 0 {
-		return true
+// CompiledRule is a validated rule with its regexes compiled. It is
+// immutable and safe for concurrent use.
+type CompiledRule struct {
+	rule Rule
+	res  []*regexp.Regexp // by condition; nil for other ops
+}
+
+// Compile validates r and compiles it. The result keeps its own copy of
+// r, so later changes to r do not reach it.
+func (r *Rule) Compile() (*CompiledRule, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
 	}
-	for i := range conds {
-		if conds[i].holds(f) == matchAny {
-			// The first true under any, or the first false under all,
-			// settles it.
-			return matchAny
+	c := &CompiledRule{rule: *r, res: make([]*regexp.Regexp, len(r.Conditions))}
+	c.rule.Conditions = slices.Clone(r.Conditions)
+	c.rule.Actions = slices.Clone(r.Actions)
+	for i, cond := range r.Conditions {
+		if cond.Op == OpRegex {
+			c.res[i] = regexp.MustCompile(cond.Value) // Validate compiled it already
 		}
 	}
-	return !matchAny
+	return c, nil
 }
 
-func (c *Condition) holds(f *Facts) bool {
+// Evaluate is Evaluate(rule, facts) for the compiled rule.
+func (c *CompiledRule) Evaluate(facts Facts) []Action { return evaluate(&c.rule, c.res, &facts) }
+
+// evaluate takes res, the compiled regexes by condition, or nil to compile
+// as it goes.
+func evaluate(rule *Rule, res []*regexp.Regexp, f *Facts) []Action {
+	if rule.Event != f.Event {
+		return nil
+	}
+	matchAny := rule.Match == MatchAny
+	held := !matchAny || len(rule.Conditions) == 0
+	for i := range rule.Conditions {
+		var re *regexp.Regexp
+		if res != nil {
+			re = res[i]
+		}
+		if rule.Conditions[i].holds(f, re) == matchAny {
+			// The first true under any, or the first false under all,
+			// settles it.
+			held = matchAny
+			break
+		}
+	}
+	if !held {
+		return nil
+	}
+	return slices.Clone(rule.Actions)
+}
+
+// holds tests the condition; re is its compiled regex, or nil to compile.
+func (c *Condition) holds(f *Facts, re *regexp.Regexp) bool {
 	got, ok := f.field(c.Field)
 	if !ok {
 		return false
@@ -231,11 +267,16 @@ func (c *Condition) holds(f *Facts) bool {
 	case OpStartsWith:
 		return c.Value != "" && strings.HasPrefix(strings.ToLower(got), strings.ToLower(c.Value))
 	case OpRegex:
-		if len(c.Value) > MaxRegexLen {
-			return false
+		if re == nil {
+			if len(c.Value) > MaxRegexLen {
+				return false
+			}
+			var err error
+			if re, err = regexp.Compile(c.Value); err != nil {
+				return false
+			}
 		}
-		re, err := regexp.Compile(c.Value)
-		return err == nil && re.MatchString(got)
+		return re.MatchString(got)
 	}
 	return false
 }

@@ -73,6 +73,12 @@ func TestEvaluate(t *testing.T) {
 			if !tt.want && got != nil {
 				t.Fatalf("Evaluate = %v, want nil", got)
 			}
+			// A compiled rule answers the same.
+			if c, err := tt.rule.Compile(); err == nil {
+				if cgot := c.Evaluate(tt.facts); !reflect.DeepEqual(cgot, got) {
+					t.Fatalf("compiled Evaluate = %v, want %v", cgot, got)
+				}
+			}
 		})
 	}
 }
@@ -163,4 +169,48 @@ func TestRuleJSON(t *testing.T) {
 	if got := Evaluate(r, f); len(got) != 3 {
 		t.Fatalf("Evaluate = %v, want the three actions", got)
 	}
+}
+
+func TestCompileRule(t *testing.T) {
+	r := Rule{Event: EventMessageReceived, Conditions: []Condition{{FieldMessage, OpRegex, `(?i)refund`}}, Actions: []Action{{ActionAddLabel, "refund"}}}
+	c, err := r.Compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The compiled rule keeps its own copy.
+	r.Conditions[0].Value = "never"
+	r.Actions[0].Value = "changed"
+	got := c.Evaluate(Facts{Event: EventMessageReceived, Message: "REFUND please"})
+	if len(got) != 1 || got[0].Value != "refund" {
+		t.Fatalf("Evaluate = %v after the source rule changed", got)
+	}
+	if _, err := (&Rule{Event: "x"}).Compile(); kefu.ErrorCode(err) != kefu.EInvalid {
+		t.Fatalf("Compile of an invalid rule = %v", err)
+	}
+}
+
+func BenchmarkEvaluate(b *testing.B) {
+	r := Rule{Event: EventMessageReceived, Match: MatchAny, Conditions: []Condition{
+		{FieldPageURL, OpContains, "/pricing"}, {"contact.plan", OpEquals, "enterprise"},
+		{FieldMessage, OpRegex, `(?i)\b(refund|chargeback|cancel(l)?ation)\b`}}, Actions: []Action{{ActionSetTeam, "2"}}}
+	f := Facts{Event: EventMessageReceived, PageURL: "https://shop.example/docs", Message: strings.Repeat("hello there ", 20) + "cancellation",
+		Contact: map[string]any{"plan": "free"}}
+	b.Run("Evaluate", func(b *testing.B) {
+		for b.Loop() {
+			if Evaluate(r, f) == nil {
+				b.Fatal("no match")
+			}
+		}
+	})
+	c, err := r.Compile()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("Compiled", func(b *testing.B) {
+		for b.Loop() {
+			if c.Evaluate(f) == nil {
+				b.Fatal("no match")
+			}
+		}
+	})
 }
