@@ -128,7 +128,7 @@ func runBurst(ctx context.Context, e *Env) (*Result, error) {
 	e.stats.SetPhase("agents")
 	agents := e.agents()
 	for i, a := range agents {
-		ac := p.newConn(true, a.Token, b, nil)
+		ac := p.newConnTo(e.agentN.ws, true, a.Token, b, nil)
 		if err := ac.Connect(ctx); err != nil {
 			p.closeAll()
 			return res, fmt.Errorf("agent %s: %w", a.Email, err)
@@ -162,7 +162,8 @@ func runBurst(ctx context.Context, e *Env) (*Result, error) {
 			}
 			v := &burstVisitor{start: time.Now()}
 			e.stats.HTTPRequests.Add(2)
-			s, err := e.api.VisitorSession(e.api.as(ctx, first+i), e.fx.InboxToken, fmt.Sprintf("%s burst %d", e.fx.Run, first+i))
+			n := e.visitorNode(first + i)
+			s, err := n.api.VisitorSession(n.api.as(ctx, first+i), e.fx.InboxToken, fmt.Sprintf("%s burst %d", e.fx.Run, first+i))
 			if err != nil {
 				failSession.Add(1)
 				e.stats.HTTPFailed.Add(1)
@@ -171,7 +172,7 @@ func runBurst(ctx context.Context, e *Env) (*Result, error) {
 			}
 			b.sessionLat.Record(time.Since(v.start))
 			t := time.Now()
-			cv, err := e.api.StartConversation(ctx, s.Token)
+			cv, err := n.api.StartConversation(ctx, s.Token)
 			if err != nil {
 				failConv.Add(1)
 				e.stats.HTTPFailed.Add(1)
@@ -187,7 +188,7 @@ func runBurst(ctx context.Context, e *Env) (*Result, error) {
 			}
 			b.mu.Unlock()
 			visitors[i] = v
-			v.conn = p.newConn(false, s.Token, visitorConn{v.l}, func() []resumePos {
+			v.conn = p.newConnTo(n.ws, false, s.Token, visitorConn{v.l}, func() []resumePos {
 				return []resumePos{{v.l.id, v.l.LastSeq(VisitorSide)}}
 			})
 			if v.conn.Connect(ctx) != nil {
@@ -291,7 +292,7 @@ func waitListed(ctx context.Context, e *Env, token string, want map[int64]bool, 
 				q.Set("cursor", cursor)
 			}
 			e.stats.HTTPRequests.Add(1)
-			pg, err := e.api.Conversations(ctx, token, q)
+			pg, err := e.agentN.api.Conversations(ctx, token, q)
 			if err != nil {
 				e.stats.HTTPFailed.Add(1)
 				lastErr = err

@@ -82,7 +82,7 @@ type resumePos struct {
 type pool struct {
 	ctx        context.Context
 	cancel     context.CancelFunc
-	wsBase     string // ws://host:port
+	wsBase     string // ws://host:port, the default server
 	dialer     *Dialer
 	stats      *Stats
 	ackLatency *Histogram // send (first attempt) -> ack
@@ -97,12 +97,19 @@ type pool struct {
 	wg    sync.WaitGroup // reconnect loops and retry timers
 }
 
-func newPool(ctx context.Context, base *url.URL, d *Dialer, st *Stats, dialConcurrency int) *pool {
+// wsBase is the WebSocket base URL of an HTTP base URL.
+func wsBase(base *url.URL) string {
 	ws := *base
 	ws.Scheme = map[string]string{"http": "ws", "https": "wss"}[base.Scheme]
+	return ws.String()
+}
+
+// newPool makes a pool whose connections go to base unless newConnTo
+// names another server.
+func newPool(ctx context.Context, base *url.URL, d *Dialer, st *Stats, dialConcurrency int) *pool {
 	ctx, cancel := context.WithCancel(ctx)
 	p := &pool{
-		ctx: ctx, cancel: cancel, wsBase: ws.String(), dialer: d, stats: st,
+		ctx: ctx, cancel: cancel, wsBase: wsBase(base), dialer: d, stats: st,
 		ackLatency: NewHistogram(), connectLat: NewHistogram(),
 		dialSem:    make(chan struct{}, max(1, dialConcurrency)),
 		ackTimeout: 10 * time.Second, backoff: 200 * time.Millisecond,
@@ -157,6 +164,7 @@ func (p *pool) closeAll() {
 // reconnect-and-resume behaviour of the real clients.
 type Conn struct {
 	p       *pool
+	wsBase  string // the server it connects to, ws://host:port
 	agent   bool
 	side    Side
 	token   string
@@ -194,7 +202,13 @@ type pendingSend struct {
 }
 
 func (p *pool) newConn(agent bool, token string, h Handler, resume func() []resumePos) *Conn {
-	c := &Conn{p: p, agent: agent, token: token, h: h, resume: resume, redial: true}
+	return p.newConnTo(p.wsBase, agent, token, h, resume)
+}
+
+// newConnTo makes a connection to the server at ws (ws://host:port); it
+// reconnects there too, as a client of that node would.
+func (p *pool) newConnTo(ws string, agent bool, token string, h Handler, resume func() []resumePos) *Conn {
+	c := &Conn{p: p, wsBase: ws, agent: agent, token: token, h: h, resume: resume, redial: true}
 	if agent {
 		c.side = AgentSide
 	}
@@ -210,7 +224,7 @@ func jitter(d time.Duration) time.Duration {
 
 func (c *Conn) url() string {
 	var b strings.Builder
-	b.WriteString(c.p.wsBase)
+	b.WriteString(c.wsBase)
 	if c.agent {
 		b.WriteString("/ws/agent?token=")
 	} else {

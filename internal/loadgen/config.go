@@ -5,7 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -28,6 +31,8 @@ type Config struct {
 
 	// Target and credentials.
 	Server        string `json:"server"`
+	Servers       string `json:"servers,omitempty"`      // several nodes of one cluster; visitors round robin
+	AgentServer   string `json:"agent_server,omitempty"` // where agents connect; default the first server
 	AllowRemote   bool   `json:"allow_remote"`
 	AdminEmail    string `json:"-"`
 	AdminPassword string `json:"-"`
@@ -93,6 +98,8 @@ func envOr(key, def string) string {
 // commonFlags registers the flags every scenario has.
 func commonFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.Server, "server", envOr("KEFU_LOADGEN_SERVER", "http://127.0.0.1:8080"), "Kefu server base URL (env KEFU_LOADGEN_SERVER)")
+	fs.StringVar(&c.Servers, "servers", "", "comma-separated base URLs of several nodes of one cluster, instead of --server: visitors are spread over them round robin; the admin setup uses the first")
+	fs.StringVar(&c.AgentServer, "agent-server", "", "base URL agents connect to (default: the first server)")
 	fs.BoolVar(&c.AllowRemote, "allow-remote", false, "allow a target outside 127.0.0.0/8, ::1 and localhost")
 	fs.StringVar(&c.AdminEmail, "admin-email", os.Getenv("KEFU_LOADGEN_ADMIN_EMAIL"), "admin login, to create the loadgen inbox and agents (env KEFU_LOADGEN_ADMIN_EMAIL)")
 	fs.StringVar(&c.AdminPassword, "admin-password", os.Getenv("KEFU_LOADGEN_ADMIN_PASSWORD"), "admin password (env KEFU_LOADGEN_ADMIN_PASSWORD)")
@@ -131,6 +138,11 @@ func parseFlags(sc *scenario, args []string, stderr io.Writer) (*Config, error) 
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	serverSet := false
+	fs.Visit(func(f *flag.Flag) { serverSet = serverSet || f.Name == "server" })
+	if serverSet && c.Servers != "" {
+		return nil, errors.New("give --server or --servers, not both")
+	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -143,7 +155,7 @@ func parseFlags(sc *scenario, args []string, stderr io.Writer) (*Config, error) 
 func (c *Config) validate(sc *scenario) error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if _, err := checkTarget(c.Server, c.AllowRemote); err != nil {
+	if _, err := c.targets(); err != nil {
 		errs = append(errs, err)
 	}
 	if _, err := parseSourceAddrs(c.SourceAddrs, c.AllowRemote); err != nil {
@@ -205,4 +217,72 @@ func (c *Config) validate(sc *scenario) error {
 // conversations and connections before a scenario's clock starts.
 func setupBudget(n int) time.Duration {
 	return time.Duration(n/100)*time.Second + 30*time.Second
+}
+
+// targets are the servers of a run: visitors go round robin to
+// visitors[i % len(visitors)], agents to agent, the admin setup to
+// visitors[0]. Every URL passes the loopback guard.
+type targets struct {
+	visitors []*url.URL
+	agent    *url.URL
+}
+
+func (c *Config) targets() (*targets, error) {
+	raw := []string{c.Server}
+	if c.Servers != "" {
+		raw = raw[:0]
+		for f := range strings.SplitSeq(c.Servers, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				raw = append(raw, f)
+			}
+		}
+		if len(raw) == 0 {
+			return nil, errors.New("--servers names no server")
+		}
+	}
+	t := &targets{}
+	seen := map[string]bool{}
+	for _, s := range raw {
+		u, err := checkTarget(s, c.AllowRemote)
+		if err != nil {
+			return nil, err
+		}
+		if seen[u.String()] {
+			return nil, fmt.Errorf("--servers names %s twice", u)
+		}
+		seen[u.String()] = true
+		t.visitors = append(t.visitors, u)
+	}
+	t.agent = t.visitors[0]
+	if c.AgentServer != "" {
+		u, err := checkTarget(c.AgentServer, c.AllowRemote)
+		if err != nil {
+			return nil, fmt.Errorf("--agent-server: %w", err)
+		}
+		t.agent = u
+	}
+	return t, nil
+}
+
+// all is every distinct server, visitors' first, then the agents' if it is
+// not among them.
+func (t *targets) all() []*url.URL {
+	out := slices.Clone(t.visitors)
+	if !slices.ContainsFunc(out, func(u *url.URL) bool { return u.String() == t.agent.String() }) {
+		out = append(out, t.agent)
+	}
+	return out
+}
+
+// String names the targets for the summary.
+func (t *targets) String() string {
+	names := make([]string, len(t.visitors))
+	for i, u := range t.visitors {
+		names[i] = u.String()
+	}
+	s := strings.Join(names, ",")
+	if len(t.visitors) > 1 || t.agent.String() != t.visitors[0].String() {
+		s += " (agents on " + t.agent.String() + ")"
+	}
+	return s
 }

@@ -36,6 +36,7 @@ type room struct {
 
 type visitor struct {
 	idx   int
+	node  *node // the server it talks to
 	token string
 	l     *Ledger
 	conn  *Conn
@@ -132,21 +133,22 @@ func newRoom(ctx context.Context, e *Env, nv int, agentRate float64, replyRatio 
 		a := r.agents[i%len(r.agents)]
 		name := fmt.Sprintf("%s visitor %d", e.fx.Run, first+i)
 		e.stats.HTTPRequests.Add(3)
-		s, err := e.api.VisitorSession(e.api.as(ctx, first+i), e.fx.InboxToken, name)
+		n := e.visitorNode(first + i)
+		s, err := n.api.VisitorSession(n.api.as(ctx, first+i), e.fx.InboxToken, name)
 		if err != nil {
 			e.stats.HTTPFailed.Add(1)
 			return fmt.Errorf("visitor session: %w", err)
 		}
-		cv, err := e.api.StartConversation(ctx, s.Token)
+		cv, err := n.api.StartConversation(ctx, s.Token)
 		if err != nil {
 			e.stats.HTTPFailed.Add(1)
 			return fmt.Errorf("start conversation: %w", err)
 		}
-		if _, err := e.api.UpdateConversation(ctx, a.login.Token, cv.ID, map[string]any{"assignee_id": a.login.ID}); err != nil {
+		if _, err := e.agentN.api.UpdateConversation(ctx, a.login.Token, cv.ID, map[string]any{"assignee_id": a.login.ID}); err != nil {
 			e.stats.HTTPFailed.Add(1)
 			return fmt.Errorf("assign conversation %d to agent %d: %w", cv.ID, a.login.ID, err)
 		}
-		r.visitors[i] = &visitor{idx: first + i, token: s.Token, l: r.ver.Conv(cv.ID), agent: a}
+		r.visitors[i] = &visitor{idx: first + i, node: n, token: s.Token, l: r.ver.Conv(cv.ID), agent: a}
 		return nil
 	})
 	if err != nil {
@@ -159,7 +161,7 @@ func newRoom(ctx context.Context, e *Env, nv int, agentRate float64, replyRatio 
 
 	e.stats.SetPhase("connecting")
 	for _, a := range r.agents {
-		a.conn = r.pool.newConn(true, a.login.Token, a, func() []resumePos {
+		a.conn = r.pool.newConnTo(e.agentN.ws, true, a.login.Token, a, func() []resumePos {
 			pos := make([]resumePos, len(a.order))
 			for i, l := range a.order {
 				pos[i] = resumePos{l.id, l.LastSeq(AgentSide)}
@@ -169,7 +171,7 @@ func newRoom(ctx context.Context, e *Env, nv int, agentRate float64, replyRatio 
 		r.wrapAcks(a.conn)
 	}
 	for _, v := range r.visitors {
-		v.conn = r.pool.newConn(false, v.token, v, func() []resumePos {
+		v.conn = r.pool.newConnTo(v.node.ws, false, v.token, v, func() []resumePos {
 			return []resumePos{{v.l.id, v.l.LastSeq(VisitorSide)}}
 		})
 		r.wrapAcks(v.conn)

@@ -56,7 +56,8 @@ func runIdle(ctx context.Context, e *Env) (*Result, error) {
 	forEach(ctx, n, e.cfg.Concurrency, func(ctx context.Context, i int) error {
 		t := time.Now()
 		e.stats.HTTPRequests.Add(1)
-		s, err := e.api.VisitorSession(e.api.as(ctx, first+i), e.fx.InboxToken, fmt.Sprintf("%s idle %d", e.fx.Run, first+i))
+		api := e.visitorNode(first + i).api
+		s, err := api.VisitorSession(api.as(ctx, first+i), e.fx.InboxToken, fmt.Sprintf("%s idle %d", e.fx.Run, first+i))
 		if err != nil {
 			if ctx.Err() == nil {
 				e.stats.HTTPFailed.Add(1)
@@ -98,7 +99,7 @@ func runIdle(ctx context.Context, e *Env) (*Result, error) {
 			case <-time.After(time.Until(at)):
 			}
 		}
-		c := p.newConn(false, tokens[i], idleHandler{}, nil)
+		c := p.newConnTo(e.visitorNode(first+i).ws, false, tokens[i], idleHandler{}, nil)
 		if c.Connect(ctx) != nil {
 			failed.Add(1)
 			return nil
@@ -136,27 +137,37 @@ type idleHandler struct{}
 func (idleHandler) Message(*Conn, *wireMessage, time.Time)                   {}
 func (idleHandler) Conversation(*Conn, string, *wireConversation, time.Time) {}
 
-// idleHook samples the server's memory before and after the connections.
+// idleHook samples the memory of every server before and after the
+// connections; the totals are the sums over the servers.
 func idleHook(ctx context.Context, e *Env, name string, open int64, r *Result) {
 	if r.Memory == nil {
 		r.Memory = &Memory{}
+		for _, n := range e.all {
+			r.Memory.Servers = append(r.Memory.Servers, &ServerMemory{Server: n.base.String()})
+		}
 	}
 	const rss, heap, stack = "process_resident_memory_bytes", "go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes"
-	m, err := e.api.Metrics(ctx, rss, heap, stack)
-	if err == nil && m[rss] == 0 {
-		err = errors.New("no process_resident_memory_bytes on /metrics")
+	for i, n := range e.all {
+		m, err := n.api.Metrics(ctx, rss, heap, stack)
+		if err == nil && m[rss] == 0 {
+			err = errors.New("no process_resident_memory_bytes on /metrics")
+		}
+		if err != nil {
+			r.Memory.Error = fmt.Sprintf("%s: %v", n.base, err)
+			return
+		}
+		s := r.Memory.Servers[i]
+		switch name {
+		case "before":
+			s.RSSBefore, s.GoBefore = m[rss], m[heap]+m[stack]
+		case "connected":
+			s.RSSAfter, s.GoAfter = m[rss], m[heap]+m[stack]
+		}
 	}
-	if err != nil {
-		r.Memory.Error = err.Error()
-		return
-	}
-	switch name {
-	case "before":
-		r.Memory.RSSBefore, r.Memory.GoBefore = m[rss], m[heap]+m[stack]
-	case "connected":
-		r.Memory.RSSAfter, r.Memory.GoAfter = m[rss], m[heap]+m[stack]
+	if name == "connected" {
 		r.Memory.ConnsAtAfter = open
 	}
+	r.Memory.sum()
 }
 
 func finishIdle(c *Config, r *Result) {

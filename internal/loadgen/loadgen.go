@@ -54,8 +54,11 @@ func lookup(name string) *scenario {
 // and the shared clients.
 type Env struct {
 	cfg    *Config
-	base   *url.URL
-	api    *API
+	base   *url.URL // the first server: admin setup and shared REST calls
+	api    *API     // its REST client
+	nodes  []*node  // the servers visitors use, round robin (nodes[0] is base)
+	agentN *node    // the server agents connect to
+	all    []*node  // every distinct server, for readiness and /metrics
 	dialer *Dialer
 	stats  *Stats
 	fx     *Fixture
@@ -65,6 +68,26 @@ type Env struct {
 	// barrier waits until every worker has reached the same point; the
 	// parent measures there (idle's memory sample) before letting go.
 	barrier func(ctx context.Context, name string) error
+}
+
+// node is one server of the target cluster.
+type node struct {
+	base *url.URL
+	ws   string // WebSocket base, ws://host:port
+	api  *API
+}
+
+// visitorNode is the server of the i-th visitor of the run (a global
+// index, the same in every worker): visitors go round robin over
+// --servers, and each creates its session and opens its WebSocket on the
+// same node.
+func (e *Env) visitorNode(i int) *node { return e.nodes[i%len(e.nodes)] }
+
+// close drops every REST client's idle connections.
+func (e *Env) close() {
+	for _, n := range e.all {
+		n.api.Close()
+	}
 }
 
 // share is this worker's part of total.
@@ -95,10 +118,11 @@ func (e *Env) agents() []AgentLogin {
 }
 
 func newEnv(c *Config, stats *Stats, fx *Fixture, index, procs int, stderr io.Writer) (*Env, error) {
-	base, err := checkTarget(c.Server, c.AllowRemote)
+	tg, err := c.targets()
 	if err != nil {
 		return nil, err
 	}
+	base := tg.visitors[0]
 	srcs, err := parseSourceAddrs(c.SourceAddrs, c.AllowRemote)
 	if err != nil {
 		return nil, err
@@ -119,8 +143,25 @@ func newEnv(c *Config, stats *Stats, fx *Fixture, index, procs int, stderr io.Wr
 	if procs > 1 {
 		prefix = fmt.Sprintf("kefu-loadgen[%d]: ", index)
 	}
+	byURL := map[string]*node{}
+	var all []*node
+	at := func(u *url.URL) *node {
+		if n := byURL[u.String()]; n != nil {
+			return n
+		}
+		n := &node{base: u, ws: wsBase(u), api: newAPI(u, d, c.Concurrency+16, clients)}
+		byURL[u.String()] = n
+		all = append(all, n)
+		return n
+	}
+	nodes := make([]*node, len(tg.visitors))
+	for i, u := range tg.visitors {
+		nodes[i] = at(u)
+	}
+	agentN := at(tg.agent)
 	return &Env{
-		cfg: c, base: base, dialer: d, api: newAPI(base, d, c.Concurrency+16, clients), stats: stats, fx: fx, index: index, procs: procs,
+		cfg: c, base: base, dialer: d, api: nodes[0].api, nodes: nodes, agentN: agentN, all: all,
+		stats: stats, fx: fx, index: index, procs: procs,
 		logf: func(format string, args ...any) {
 			fmt.Fprintf(stderr, prefix+format+"\n", args...)
 		},
@@ -212,13 +253,16 @@ func orchestrate(ctx context.Context, sc *scenario, cfg *Config, args []string, 
 	defer cancel()
 	res := newResult(sc.name)
 	res.Server, res.Procs, res.StartedAt, res.Config = cfg.Server, cfg.Procs, start, cfg
+	if tg, err := cfg.targets(); err == nil {
+		res.Server = tg.String()
+	}
 	stats := newStats()
 	env, err := newEnv(cfg, stats, nil, 0, 1, stderr)
 	if err != nil {
 		res.fail("%v", err)
 		return res
 	}
-	defer env.api.Close()
+	defer env.close()
 	done := func() *Result {
 		res.Wall = time.Since(start).Seconds()
 		sc.finish(cfg, res)
@@ -232,10 +276,14 @@ func orchestrate(ctx context.Context, sc *scenario, cfg *Config, args []string, 
 		return res
 	}
 	readyCtx, readyCancel := context.WithTimeout(ctx, 10*time.Second)
-	err = env.api.Ready(readyCtx)
+	for _, n := range env.all {
+		if err = n.api.Ready(readyCtx); err != nil {
+			res.fail("server %s: %v", n.base, err)
+			break
+		}
+	}
 	readyCancel()
 	if err != nil {
-		res.fail("server %s: %v", cfg.Server, err)
 		return done()
 	}
 	fx, err := setupFixture(ctx, cfg, env.api, sc.agents(cfg), env.logf)

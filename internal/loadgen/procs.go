@@ -87,7 +87,7 @@ func runWorker(ctx context.Context, sc *scenario, cfg *Config, stdin io.Reader, 
 		send(workerEvent{Event: "error", Error: err.Error()})
 		return exitFail
 	}
-	defer env.api.Close()
+	defer env.close()
 	env.barrier = func(ctx context.Context, name string) error {
 		snap := stats.Snapshot()
 		send(workerEvent{Event: "barrier", Name: name, Stats: &snap})

@@ -49,6 +49,29 @@ type Memory struct {
 	GoAfter   float64 `json:"go_inuse_after_bytes"`
 	GoPerConn float64 `json:"go_inuse_per_conn_bytes"`
 	Error     string  `json:"error,omitempty"`
+	// Each server's samples, when the run has several (--servers); the
+	// figures above are their sums.
+	Servers []*ServerMemory `json:"servers,omitempty"`
+}
+
+// ServerMemory is one server's samples.
+type ServerMemory struct {
+	Server    string  `json:"server"`
+	RSSBefore float64 `json:"rss_before_bytes"`
+	RSSAfter  float64 `json:"rss_after_bytes"`
+	GoBefore  float64 `json:"go_inuse_before_bytes"`
+	GoAfter   float64 `json:"go_inuse_after_bytes"`
+}
+
+// sum totals the servers' samples.
+func (m *Memory) sum() {
+	m.RSSBefore, m.RSSAfter, m.GoBefore, m.GoAfter = 0, 0, 0, 0
+	for _, s := range m.Servers {
+		m.RSSBefore += s.RSSBefore
+		m.RSSAfter += s.RSSAfter
+		m.GoBefore += s.GoBefore
+		m.GoAfter += s.GoAfter
+	}
 }
 
 // VerifyResult is the verifier's verdict.
@@ -223,6 +246,13 @@ func (r *Result) writeSummary(w io.Writer) {
 		if m.Error != "" {
 			p("    could not read /metrics: %s", m.Error)
 		} else {
+			if len(m.Servers) > 1 {
+				for _, s := range m.Servers {
+					p("    %s: RSS before %.1f MiB, after %.1f MiB (+%.1f MiB)", s.Server,
+						s.RSSBefore/(1<<20), s.RSSAfter/(1<<20), (s.RSSAfter-s.RSSBefore)/(1<<20))
+				}
+				p("    all %d servers:", len(m.Servers))
+			}
 			p("    RSS before %.1f MiB, after %.1f MiB with %d connections: %.1f KiB per connection",
 				m.RSSBefore/(1<<20), m.RSSAfter/(1<<20), m.ConnsAtAfter, m.PerConn/1024)
 			if m.GoAfter > 0 {
