@@ -360,3 +360,34 @@ func TestHoursAgainstMinuteScan(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkOpen(b *testing.B) {
+	s := Schedule{TimeZone: "America/New_York", Weekly: weekdays(Interval{hm(9, 0), hm(18, 0)}), Holidays: []Date{{2026, 12, 25}}}
+	at := utc("2026-11-23T15:00:00Z")
+	b.Run("Schedule", func(b *testing.B) {
+		for b.Loop() {
+			if !s.Open(at) {
+				b.Fatal("closed")
+			}
+		}
+	})
+	h, err := s.Compile()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("Hours", func(b *testing.B) {
+		for b.Loop() {
+			if !h.Open(at) {
+				b.Fatal("closed")
+			}
+		}
+	})
+	b.Run("HoursNextOpening", func(b *testing.B) {
+		friday := utc("2026-11-27T23:30:00Z")
+		for b.Loop() {
+			if _, ok := h.NextOpening(friday); !ok {
+				b.Fatal("never")
+			}
+		}
+	})
+}
