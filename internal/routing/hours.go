@@ -101,11 +101,16 @@ func (s *Schedule) Validate() error {
 	if _, err := s.location(); err != nil {
 		return err
 	}
-	var spans [][2]int // minute-of-week ranges, for the overlap check
-	for day, ivs := range s.Weekly {
+	for day := range s.Weekly {
 		if day < time.Sunday || day > time.Saturday {
 			return kefu.Errorf(kefu.EInvalid, "unknown weekday %d", int(day))
 		}
+	}
+	var spans [][2]int // minute-of-week ranges, for the overlap check
+	// Days in order, not map order, so the first problem reported is the
+	// same every time.
+	for day := time.Sunday; day <= time.Saturday; day++ {
+		ivs := s.Weekly[day]
 		if len(ivs) > MaxIntervalsPerDay {
 			return kefu.Errorf(kefu.EInvalid, "%s has more than %d intervals", day, MaxIntervalsPerDay)
 		}
