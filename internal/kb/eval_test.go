@@ -91,17 +91,31 @@ func TestEvalSetShape(t *testing.T) {
 const (
 	floorTop1ZH = 0.0
 	floorTop1EN = 0.0
+
+	floorTop1ZHSynonyms = 0.0
+	floorTop1ENSynonyms = 0.0
 )
 
 func TestAccuracy(t *testing.T) {
 	tok := gseTokenizer(t)
 	for _, c := range []struct {
-		lang  string
-		floor float64
-	}{{"zh", floorTop1ZH}, {"en", floorTop1EN}} {
-		t.Run(c.lang, func(t *testing.T) {
+		lang     string
+		synonyms bool
+		floor    float64
+	}{
+		{"zh", false, floorTop1ZH}, {"en", false, floorTop1EN},
+		{"zh", true, floorTop1ZHSynonyms}, {"en", true, floorTop1ENSynonyms},
+	} {
+		name := c.lang
+		if c.synonyms {
+			name += "+synonyms"
+		}
+		t.Run(name, func(t *testing.T) {
 			s := loadEvalSet(t, c.lang)
 			x := buildIndex(t, tok, s.Entries)
+			if c.synonyms {
+				x.SetSynonyms(loadSynonyms(t, c.lang))
+			}
 			var top1, top3, confident, confidentWrong int
 			th := x.Params().Threshold
 			for _, q := range s.Tests {
@@ -132,10 +146,23 @@ func TestAccuracy(t *testing.T) {
 			n := float64(len(s.Tests))
 			t1, t3 := float64(top1)/n, float64(top3)/n
 			t.Logf("%s: top-1 %.3f, top-3 %.3f over %d questions; answered at threshold %.2f: %d (%d wrong)",
-				c.lang, t1, t3, len(s.Tests), th, confident, confidentWrong)
+				name, t1, t3, len(s.Tests), th, confident, confidentWrong)
 			if t1 < c.floor {
-				t.Errorf("%s top-1 accuracy %.3f below floor %.3f", c.lang, t1, c.floor)
+				t.Errorf("%s top-1 accuracy %.3f below floor %.3f", name, t1, c.floor)
 			}
 		})
 	}
+}
+
+func loadSynonyms(t testing.TB, lang string) [][]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "synonyms_"+lang+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g [][]string
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatal(err)
+	}
+	return g
 }

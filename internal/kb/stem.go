@@ -3,13 +3,12 @@ package kb
 import "strings"
 
 // Stem reduces an English word to a stem with the first three steps of
-// Porter's algorithm (plurals and -ed/-ing; -y; the common derivational
-// suffixes such as -ational, -ization, -fulness). The last two steps of
-// the full algorithm (-ance, -ment, -ive, final -e ...) are left out: on
-// short customer questions they merged unrelated words (e.g. "ship" and
-// "shipment" are fine apart, "general" and "generous" are not) more often
-// than they helped. Input must be lowercase ASCII letters; anything else
-// is returned as is.
+// Porter's algorithm (plurals and -ed/-ing; -y; derivational suffixes such
+// as -ational, -ization, -fulness) and the -ll rule of step 5 ("cancelled"
+// and "cancel" meet at "cancel"). Step 4 (-ance, -ment, -ive ...) and the
+// final -e rule are left out to keep stems conservative on short
+// questions; synonyms cover the pairs that matter to a workspace. Input
+// must be lowercase ASCII letters; anything else is returned as is.
 func Stem(w string) string {
 	if len(w) <= 2 {
 		return w
@@ -24,6 +23,10 @@ func Stem(w string) string {
 	w = step1c(w)
 	w = step2(w)
 	w = step3(w)
+	// Porter's step 5b.
+	if strings.HasSuffix(w, "ll") && measure(w[:len(w)-1]) > 1 {
+		w = w[:len(w)-1]
+	}
 	return w
 }
 

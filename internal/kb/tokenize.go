@@ -13,7 +13,7 @@ import (
 // segmenter). A saved index records it, and Load refuses a snapshot made
 // by another version so that stored tokens and query tokens never drift
 // apart.
-const TokenizerVersion = "kb-tok-2"
+const TokenizerVersion = "kb-tok-3"
 
 // Segmenter cuts a run of CJK text into words. Implementations must be
 // safe for concurrent use.
