@@ -131,6 +131,43 @@ type Index struct {
 	fields   [2]field
 	synGroup [][]string
 	synonyms map[string][]string // token -> other tokens of its groups
+
+	scratch sync.Pool // *scratch, reused by searches
+}
+
+// scratch holds per-search arrays indexed by unit, so a search over
+// thousands of postings allocates no maps. Every slot a search touches is
+// listed in touched or gTouched and zeroed before the scratch is reused.
+type scratch struct {
+	score, matched []float64 // per unit, over the whole query
+	best, bestW    []float64 // per unit, within one query group
+	in             []bool    // unit is in touched
+	touched        []int32
+	gTouched       []int32
+}
+
+func (x *Index) getScratch() *scratch {
+	sc, _ := x.scratch.Get().(*scratch)
+	if sc == nil {
+		sc = &scratch{}
+	}
+	if n := len(x.units); len(sc.score) < n {
+		n += n / 4
+		sc.score = make([]float64, n)
+		sc.matched = make([]float64, n)
+		sc.best = make([]float64, n)
+		sc.bestW = make([]float64, n)
+		sc.in = make([]bool, n)
+	}
+	return sc
+}
+
+func (x *Index) putScratch(sc *scratch) {
+	for _, u := range sc.touched {
+		sc.score[u], sc.matched[u], sc.in[u] = 0, 0, false
+	}
+	sc.touched = sc.touched[:0]
+	x.scratch.Put(sc)
 }
 
 type entryState struct {
@@ -425,17 +462,10 @@ type alt struct {
 	w    float64
 }
 
-// acc accumulates one document's score for a query.
-type acc struct {
-	score   float64
-	matched float64 // idf mass of the query groups found
-}
-
 func (x *Index) search(qt []string, k int) []Hit {
 	if k <= 0 || len(qt) == 0 {
 		return nil
 	}
-	// Query groups: distinct terms, each with its synonyms.
 	// A term is used once: a synonym that is itself in the query, or was
 	// already added for an earlier term ("money back" -> "refund" from
 	// both words), is not counted again.
@@ -459,10 +489,11 @@ func (x *Index) search(qt []string, k int) []Hit {
 		}
 		groups = append(groups, g)
 	}
-	accs := make(map[int32]*acc)
+	sc := x.getScratch()
+	defer x.putScratch(sc)
 	var qmass [2]float64
 	for fi := range x.fields {
-		qmass[fi] = x.scoreField(&x.fields[fi], groups, accs)
+		qmass[fi] = x.scoreField(&x.fields[fi], groups, sc)
 	}
 
 	// Aggregate per entry (best phrasing + weighted answer) and passage.
@@ -472,8 +503,9 @@ func (x *Index) search(qt []string, k int) []Hit {
 		answer float64
 		score  float64
 	}
-	cands := make(map[string]*cand, len(accs))
-	for u, a := range accs {
+	cands := make(map[string]*cand)
+	for _, u := range sc.touched {
+		score := sc.score[u]
 		un := &x.units[u]
 		key := un.ref
 		if un.kind == KindPassage {
@@ -486,15 +518,15 @@ func (x *Index) search(qt []string, k int) []Hit {
 		}
 		switch {
 		case un.kind == KindPassage:
-			c.phrase = a.score
+			c.phrase = score
 		case un.field == fieldBody:
-			c.answer = a.score
+			c.answer = score
 		default:
 			// A phrasing: keep the best, and prefer any phrasing over the
 			// answer as the document confidence is measured on.
 			cur := &x.units[c.unit]
-			if cur.field == fieldBody || a.score > c.phrase || (a.score == c.phrase && u < c.unit) {
-				c.phrase, c.unit = a.score, u
+			if cur.field == fieldBody || score > c.phrase || (score == c.phrase && u < c.unit) {
+				c.phrase, c.unit = score, u
 			}
 		}
 	}
@@ -544,7 +576,7 @@ func (x *Index) search(qt []string, k int) []Hit {
 			ucov = got / all
 		}
 		if qmass[u.field] > 0 {
-			qcov = min(1, accs[c.unit].matched/qmass[u.field])
+			qcov = min(1, sc.matched[c.unit]/qmass[u.field])
 		}
 		margin := 1.0
 		if i+1 < len(list) {
@@ -561,22 +593,18 @@ func (x *Index) search(qt []string, k int) []Hit {
 	return hits
 }
 
-// scoreField adds the BM25 scores of one field's documents to accs and
+// scoreField adds the BM25 scores of one field's documents to sc and
 // returns the field's idf mass of the query groups.
-func (x *Index) scoreField(f *field, groups [][]alt, accs map[int32]*acc) float64 {
+func (x *Index) scoreField(f *field, groups [][]alt, sc *scratch) float64 {
 	if f.live == 0 {
 		return 0
 	}
 	avgdl := float64(f.totalLen) / float64(f.live)
 	k1, b := x.params.K1, x.params.B
 	var qmass float64
-	best := make(map[int32]float64) // per group: unit -> best term score
-	bestW := make(map[int32]float64)
 	for _, g := range groups {
 		gidf := f.idf(len(f.postings[g[0].term]))
 		qmass += gidf
-		clear(best)
-		clear(bestW)
 		for _, a := range g {
 			ps := f.postings[a.term]
 			if len(ps) == 0 {
@@ -587,23 +615,23 @@ func (x *Index) scoreField(f *field, groups [][]alt, accs map[int32]*acc) float6
 				dl := float64(len(x.units[p.unit].tokens))
 				tf := float64(p.tf)
 				s := a.w * idf * tf * (k1 + 1) / (tf + k1*(1-b+b*dl/avgdl))
-				if s > best[p.unit] {
-					best[p.unit] = s
+				if sc.bestW[p.unit] == 0 {
+					sc.gTouched = append(sc.gTouched, p.unit)
 				}
-				if a.w > bestW[p.unit] {
-					bestW[p.unit] = a.w
-				}
+				sc.best[p.unit] = max(sc.best[p.unit], s)
+				sc.bestW[p.unit] = max(sc.bestW[p.unit], a.w)
 			}
 		}
-		for u, s := range best {
-			a := accs[u]
-			if a == nil {
-				a = &acc{}
-				accs[u] = a
+		for _, u := range sc.gTouched {
+			if !sc.in[u] {
+				sc.in[u] = true
+				sc.touched = append(sc.touched, u)
 			}
-			a.score += s
-			a.matched += gidf * bestW[u]
+			sc.score[u] += sc.best[u]
+			sc.matched[u] += gidf * sc.bestW[u]
+			sc.best[u], sc.bestW[u] = 0, 0
 		}
+		sc.gTouched = sc.gTouched[:0]
 	}
 	return qmass
 }
