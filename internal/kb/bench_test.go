@@ -155,12 +155,12 @@ func BenchmarkLoad10k(b *testing.B) {
 	if err := x.Save(&buf); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(buf.Len())/(1<<20), "MB-snapshot")
 	for b.Loop() {
 		if _, err := Load(bytes.NewReader(buf.Bytes()), x.Tokenizer()); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(buf.Len())/(1<<20), "MB-snapshot")
 }
 
 func reportPercentiles(b *testing.B, lat []time.Duration) {

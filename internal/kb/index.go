@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math"
 	"slices"
-	"strings"
 	"sync"
 )
 
@@ -530,23 +529,29 @@ func (x *Index) search(qt []string, k int) []Hit {
 			}
 		}
 	}
-	list := make([]*cand, 0, len(cands))
+	// Keep the best k+1 (one more for the margin of the last hit) by
+	// insertion: k is small and there may be thousands of candidates.
+	better := func(a, b *cand) bool {
+		if a.score != b.score {
+			return a.score > b.score
+		}
+		return x.units[a.unit].ref < x.units[b.unit].ref
+	}
+	list := make([]*cand, 0, k+1)
 	for _, c := range cands {
 		c.score = c.phrase + x.params.AnswerWeight*c.answer
-		if c.score > 0 {
+		if c.score <= 0 || (len(list) == k+1 && !better(c, list[k])) {
+			continue
+		}
+		if len(list) < k+1 {
 			list = append(list, c)
+		} else {
+			list[k] = c
+		}
+		for i := len(list) - 1; i > 0 && better(list[i], list[i-1]); i-- {
+			list[i], list[i-1] = list[i-1], list[i]
 		}
 	}
-	slices.SortFunc(list, func(a, b *cand) int {
-		if a.score != b.score {
-			if a.score > b.score {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(x.units[a.unit].ref, x.units[b.unit].ref)
-	})
-	// One more than asked for, for the margin of the last hit.
 	hits := make([]Hit, min(k, len(list)))
 
 	qterms := make(map[string]bool)
