@@ -87,13 +87,26 @@ func TestEvalSetShape(t *testing.T) {
 }
 
 // Accuracy floors, set just under the first honest measurement (see
-// docs/benchmarks.md, "Knowledge base"). Measured: FILLED IN BELOW.
+// docs/benchmarks.md, "Knowledge base"). Measured on 2026-11-23 with
+// DefaultParams and tokenizer kb-tok-3 (gse zh_s):
+//
+//	zh           top-1 0.260  top-3 0.395
+//	en           top-1 0.120  top-3 0.240
+//	zh+synonyms  top-1 0.270  top-3 0.375
+//	en+synonyms  top-1 0.170  top-3 0.330
+//
+// The test questions were written to avoid the stored wording (they say
+// "撤销" for "取消", "ran out" for "out of stock"), so these are the numbers
+// for hard paraphrases; the stored phrasings themselves are answered
+// (top-1 at or above the threshold) 98.5% of the time, which the test
+// also checks. Raise a floor when retrieval improves; never lower it to make a
+// change pass.
 const (
-	floorTop1ZH = 0.0
-	floorTop1EN = 0.0
+	floorTop1ZH = 0.25
+	floorTop1EN = 0.11
 
-	floorTop1ZHSynonyms = 0.0
-	floorTop1ENSynonyms = 0.0
+	floorTop1ZHSynonyms = 0.26
+	floorTop1ENSynonyms = 0.16
 )
 
 func TestAccuracy(t *testing.T) {
@@ -147,6 +160,22 @@ func TestAccuracy(t *testing.T) {
 			t1, t3 := float64(top1)/n, float64(top3)/n
 			t.Logf("%s: top-1 %.3f, top-3 %.3f over %d questions; answered at threshold %.2f: %d (%d wrong)",
 				name, t1, t3, len(s.Tests), th, confident, confidentWrong)
+			// Stored phrasings must be answered with their own entry: 98.5%
+			// at the first measurement (586-592 of 600; the rest are short
+			// phrasings that two entries share words with, e.g. "找人代付").
+			stored, storedOK := 0, 0
+			for _, e := range s.Entries {
+				for _, q := range e.Questions {
+					stored++
+					if h := x.Search(q, 1); len(h) == 1 && h[0].ID == e.ID && h[0].Confidence >= th {
+						storedOK++
+					}
+				}
+			}
+			t.Logf("%s: stored phrasings answered with their entry at threshold: %d of %d", name, storedOK, stored)
+			if float64(storedOK) < 0.97*float64(stored) {
+				t.Errorf("%s: only %d of %d stored phrasings answered with their own entry", name, storedOK, stored)
+			}
 			if t1 < c.floor {
 				t.Errorf("%s top-1 accuracy %.3f below floor %.3f", name, t1, c.floor)
 			}
