@@ -522,9 +522,11 @@ func (x *Index) search(qt []string, k int) []Hit {
 			c.answer = score
 		default:
 			// A phrasing: keep the best, and prefer any phrasing over the
-			// answer as the document confidence is measured on.
+			// answer as the document confidence is measured on. Ties go
+			// by text, not unit number, so a loaded index matches the
+			// saved one.
 			cur := &x.units[c.unit]
-			if cur.field == fieldBody || score > c.phrase || (score == c.phrase && u < c.unit) {
+			if cur.field == fieldBody || score > c.phrase || (score == c.phrase && un.text < cur.text) {
 				c.phrase, c.unit = score, u
 			}
 		}
