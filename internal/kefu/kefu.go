@@ -307,3 +307,15 @@ func (c *Conversation) ForContact() *ContactConversation {
 		LastSeq: c.LastSeq, ContactLastReadSeq: c.ContactLastReadSeq, AgentLastReadSeq: c.AgentLastReadSeq,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, LastActivityAt: c.LastActivityAt}
 }
+
+// ContactReader reports which of a conversation's two read markers reader
+// moves: true for the contact's, false for the one agents and bots share.
+func ContactReader(reader SenderType) (bool, error) {
+	switch reader {
+	case SenderContact:
+		return true, nil
+	case SenderAgent, SenderBot:
+		return false, nil
+	}
+	return false, Errorf(EInvalid, "reader %q has no read marker", reader)
+}

@@ -180,14 +180,13 @@ func (s *Store) UpdateConversation(ctx context.Context, workspaceID, id int64, u
 // MarkRead moves the reader's marker forward to seq, never back and never
 // past the newest message, so unread counts stay within 0..last_seq.
 func (s *Store) MarkRead(ctx context.Context, workspaceID, conversationID int64, reader kefu.SenderType, seq int64) (*kefu.Conversation, error) {
-	var col string
-	switch reader {
-	case kefu.SenderContact:
+	contact, err := kefu.ContactReader(reader)
+	if err != nil {
+		return nil, err
+	}
+	col := "agent_last_read_seq"
+	if contact {
 		col = "contact_last_read_seq"
-	case kefu.SenderAgent, kefu.SenderBot:
-		col = "agent_last_read_seq"
-	default:
-		return nil, kefu.Errorf(kefu.EInvalid, "reader %q has no read marker", reader)
 	}
 	c, err := scanConversation(s.pool.QueryRow(ctx,
 		"UPDATE conversations SET "+col+" = GREATEST("+col+", LEAST($3, last_seq))"+

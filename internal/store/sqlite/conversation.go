@@ -152,14 +152,13 @@ func (s *Store) UpdateConversation(ctx context.Context, workspaceID, id int64, u
 }
 
 func (s *Store) MarkRead(ctx context.Context, workspaceID, conversationID int64, reader kefu.SenderType, seq int64) (*kefu.Conversation, error) {
-	var col string
-	switch reader {
-	case kefu.SenderContact:
+	contact, err := kefu.ContactReader(reader)
+	if err != nil {
+		return nil, err
+	}
+	col := "agent_last_read_seq"
+	if contact {
 		col = "contact_last_read_seq"
-	case kefu.SenderAgent, kefu.SenderBot:
-		col = "agent_last_read_seq"
-	default:
-		return nil, kefu.Errorf(kefu.EInvalid, "reader must be a contact, an agent or a bot")
 	}
 	// MIN(seq, last_seq): a reader cannot claim to have read the future.
 	c, err := scanConversation(s.wc.QueryRowContext(ctx, `UPDATE conversations SET `+col+` = MAX(`+col+`, MIN(?, last_seq))
