@@ -114,9 +114,7 @@ func Decode(data []byte) (*ClientFrame, error) {
 }
 
 func jsonErrText(err error) string {
-	var te *json.UnmarshalTypeError
-	if e, ok := err.(*json.UnmarshalTypeError); ok {
-		te = e
+	if te, ok := err.(*json.UnmarshalTypeError); ok {
 		return "field " + strconv.Quote(te.Field) + " has the wrong type"
 	}
 	return "syntax error"

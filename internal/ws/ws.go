@@ -9,7 +9,6 @@ package ws
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -42,8 +41,8 @@ type Options struct {
 	SendTimeout               time.Duration // 15s: longest a send waits for its commit
 	Log                       *slog.Logger
 	Metrics                   *metrics.Metrics
-	// WriteError writes an HTTP error before the upgrade; the API's error
-	// writer, so both speak the same envelope.
+	// WriteError writes an HTTP error before the upgrade (required): the
+	// API's error writer, so both speak the same envelope.
 	WriteError func(w http.ResponseWriter, r *http.Request, err error)
 }
 
@@ -90,7 +89,9 @@ func New(c *chat.Service, a *auth.Authenticator, h *hub.Hub, inboxes InboxGetter
 		opts.Metrics = metrics.New()
 	}
 	if opts.WriteError == nil {
-		opts.WriteError = writeError
+		// One error envelope for the whole server: the caller passes the
+		// API's writer rather than this package keeping a copy of it.
+		panic("ws: Options.WriteError is required")
 	}
 	s := &Server{chat: c, auth: a, hub: h, inboxes: inboxes, opts: opts}
 	s.upgrader = gws.NewUpgrader(&events{s: s}, &gws.ServerOption{
@@ -278,14 +279,4 @@ func (s *slot) Range(f func(string, any) bool) {
 	if s.v != nil {
 		f("", s.v)
 	}
-}
-
-func writeError(w http.ResponseWriter, _ *http.Request, err error) {
-	status := map[string]int{kefu.EUnauthorized: 401, kefu.EForbidden: 403, kefu.ENotFound: 404, kefu.EInvalid: 400}[kefu.ErrorCode(err)]
-	if status == 0 {
-		status = 500
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": kefu.ErrorCode(err), "message": kefu.ErrorMessage(err)}})
 }
