@@ -14,39 +14,52 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/kefu-chat/kefu/internal/auth"
+	"github.com/kefu-chat/kefu/internal/bot"
 	"github.com/kefu-chat/kefu/internal/bus/inproc"
 	"github.com/kefu-chat/kefu/internal/bus/natsbus"
 	"github.com/kefu-chat/kefu/internal/chat"
 	"github.com/kefu-chat/kefu/internal/config"
+	"github.com/kefu-chat/kefu/internal/dispatch"
 	"github.com/kefu-chat/kefu/internal/files"
 	"github.com/kefu-chat/kefu/internal/httpapi"
 	"github.com/kefu-chat/kefu/internal/hub"
+	"github.com/kefu-chat/kefu/internal/kb"
 	"github.com/kefu-chat/kefu/internal/kefu"
 	"github.com/kefu-chat/kefu/internal/metrics"
 	"github.com/kefu-chat/kefu/internal/protocol"
+	"github.com/kefu-chat/kefu/internal/secret"
 	"github.com/kefu-chat/kefu/internal/store/postgres"
 	"github.com/kefu-chat/kefu/internal/store/sqlite"
+	"github.com/kefu-chat/kefu/internal/web/widget"
 	"github.com/kefu-chat/kefu/internal/ws"
 )
 
 // App is a running (or ready to run) Kefu server.
 type App struct {
-	cfg      config.Config
-	log      *slog.Logger
-	Store    kefu.Store
-	Bus      kefu.Bus
-	Metrics  *metrics.Metrics
-	Chat     *chat.Service
-	Hub      *hub.Hub
-	Handler  http.Handler
-	srv      *http.Server
-	debug    *http.Server
-	detach   func()
-	stopping atomic.Bool
+	cfg     config.Config
+	log     *slog.Logger
+	Store   kefu.Store
+	Bus     kefu.Bus
+	Metrics *metrics.Metrics
+	Chat    *chat.Service
+	Hub     *hub.Hub
+	Routing *dispatch.Dispatcher
+	// Knowledge and Bot are the AI bot; its hand-offs go to Routing.
+	Knowledge *bot.Knowledge
+	Bot       *bot.Bot
+	LLM       *bot.LLMProvider
+	Handler   http.Handler
+	srv       *http.Server
+	debug     *http.Server
+	sockets   *ws.Server
+	detach    func()
+	stopping  atomic.Bool
+	stopRun   context.CancelFunc
 }
 
 // OpenStore opens the configured store (and migrates it).
@@ -85,27 +98,86 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		}
 	}
 	a.Chat = chat.New(store, a.Bus, log, m)
+	// gse's dictionary takes seconds and ~130 MB: load it only when a
+	// knowledge base is first used.
+	tokenizer := sync.OnceValues(func() (*kb.Tokenizer, error) {
+		seg, err := kb.LoadGSE()
+		if err != nil {
+			return nil, err
+		}
+		return kb.NewTokenizer(seg), nil
+	})
+	a.Knowledge = bot.NewKnowledge(store, tokenizer, log)
+	a.Knowledge.RegisterMetrics(m.Registry)
+	// Every node keeps its own in-memory index: a change made here is
+	// announced, and the other nodes drop theirs and reload it.
+	node := "node:" + auth.RandomString(12)
+	a.Knowledge.OnChange(func(ws int64) {
+		a.Chat.Publish(context.Background(), &kefu.Event{Type: kefu.EventKnowledgeChanged, WorkspaceID: ws, Origin: node})
+	})
+	a.Bus.Subscribe(func(e *kefu.Event) {
+		if e.Type == kefu.EventKnowledgeChanged && e.Origin != node {
+			a.Knowledge.Invalidate(e.WorkspaceID)
+		}
+	})
+	// The language model (optional, per workspace): its API keys are
+	// sealed under the server's secret key.
+	key, err := secret.LoadKey(cfg.SecretKey, cfg.DataDir)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	box, err := secret.NewBox(key)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	const botDeadline = 15 * time.Second
+	a.LLM = &bot.LLMProvider{Store: store, Knowledge: a.Knowledge, Box: box, Log: log, Deadline: botDeadline}
+	a.Knowledge.SetEmbedder(a.LLM.Embed)
+	// The bot knows business hours through routing, and routing leaves the
+	// bot's conversations alone until it hands off; each is wired to the
+	// other through a function, so neither package imports the other.
+	var routingHours func(ctx context.Context, workspaceID, inboxID int64, t time.Time) bool
+	a.Bot = bot.New(bot.Options{Store: store, Chat: a.Chat, Knowledge: a.Knowledge, Log: log, LLM: a.LLM.Source, Deadline: botDeadline,
+		InsideHours: func(ctx context.Context, ws, inbox int64, t time.Time) bool { return routingHours(ctx, ws, inbox, t) }})
+	a.Chat.OnContactMessage(a.Bot.Observe)
 	a.Hub = hub.New(a.Chat, hub.Options{Log: log, Metrics: m})
 	a.detach = a.Hub.Attach(a.Bus)
+	a.Routing = dispatch.New(dispatch.Options{Store: store, Chat: a.Chat, Hub: a.Hub, Bus: a.Bus, Log: log, BotActive: a.Bot.Active})
+	routingHours = a.Routing.InsideHours
+	a.Bot.SetHandoff(a.Routing.Handoff)
 	authn := auth.NewAuthenticator(store, time.Now)
 	var api *httpapi.Server
 	sockets := ws.New(a.Chat, authn, a.Hub, store, ws.Options{
 		HeartbeatInterval: cfg.HeartbeatInterval, IdleTimeout: cfg.IdleTimeout, Log: log, Metrics: m,
 		WriteError: func(w http.ResponseWriter, r *http.Request, err error) { api.WriteError(w, r, err) },
 	})
+	a.sockets = sockets
 	api = httpapi.New(httpapi.Options{
-		Store: store, Chat: a.Chat, Auth: authn, Files: blobs, Metrics: m, Log: log, Now: time.Now,
+		Store: store, Chat: a.Chat, Routing: a.Routing, Knowledge: a.Knowledge, LLM: a.LLM, BotActive: a.Bot.Active, Auth: authn, Files: blobs, Metrics: m, Log: log, Now: time.Now,
 		Ready:       a.ready,
 		AgentSocket: sockets.Agent(), VisitorSocket: sockets.Visitor(),
+		Static: webUI(),
 		Limits: httpapi.Limits{MaxUploadBytes: cfg.MaxUploadBytes,
 			WidgetPerIP: httpapi.Rate{PerMinute: cfg.WidgetRate, Burst: cfg.WidgetBurst}},
 		TrustProxyHeaders: cfg.TrustProxyHeaders,
 	})
-	a.Handler = api
+	// The API answers everything the web UIs do not claim.
+	root := http.NewServeMux()
+	root.Handle("/", api)
+	widget.New(store).Mount(root)
+	a.Handler = root
 	if err := a.bootstrap(ctx); err != nil {
+		a.sockets.Close()
 		a.closeStore()
 		return nil, err
 	}
+	// Start-up hashed a password (argon2id takes 19 MiB: the API's dummy
+	// hash, and the admin's on a first start) and compressed the web
+	// assets; hand that memory back rather than carry it as resident
+	// memory for the life of the process.
+	debug.FreeOSMemory()
 	return a, nil
 }
 
@@ -130,6 +202,9 @@ func (a *App) Serve(ln net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
+	runCtx, stop := context.WithCancel(context.Background())
+	a.stopRun = stop
+	go a.Routing.Run(runCtx)
 	if a.cfg.DebugAddr != "" {
 		if err := a.serveDebug(); err != nil {
 			return err
@@ -172,11 +247,16 @@ func (a *App) serveDebug() error {
 // requests and commits finish, and closes the store.
 func (a *App) Shutdown(ctx context.Context) error {
 	a.stopping.Store(true)
+	if a.stopRun != nil {
+		a.stopRun()
+	}
 	var errs []error
 	if a.srv != nil {
 		errs = append(errs, a.srv.Shutdown(ctx))
 	}
 	a.Hub.Shutdown(protocol.CloseGoingAway, "server shutting down")
+	a.sockets.Close()
+	a.Bot.Close()
 	if a.debug != nil {
 		a.debug.Close()
 	}
@@ -205,9 +285,6 @@ func (a *App) bootstrap(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("first start: %w", err)
 	}
-	// Hashing the admin's password took argon2id's 19 MiB; hand it back
-	// rather than carry it as resident memory for the life of the process.
-	debug.FreeOSMemory()
 	a.log.Info("first start: created workspace, admin and website inbox", "admin_email", res.Admin.Email, "inbox_token", res.Inbox.PublicToken)
 	if res.GeneratedPassword != "" {
 		// Printed once, on purpose, to stdout-facing logs: it is how a

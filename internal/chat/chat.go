@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -26,7 +27,37 @@ type Service struct {
 	metrics  *metrics.Metrics
 	owners   ownerCache
 	presence presence
+	router   Router
+	// onContact, if set, is told of every contact message committed
+	// through this node (see OnContactMessage).
+	onContact atomic.Pointer[func(*kefu.AppendResult)]
 }
+
+// Router is told about the changes routing acts on. Its methods must not
+// block: ContactMessage in particular is called on the store's commit
+// goroutine.
+type Router interface {
+	ConversationStarted(ctx context.Context, c *kefu.Conversation)
+	ConversationChanged(ctx context.Context, before, after *kefu.Conversation)
+	ContactMessage(ctx context.Context, m *kefu.Message)
+	AvailabilityChanged(ctx context.Context, workspaceID, agentID int64, a kefu.Availability)
+}
+
+type noRouter struct{}
+
+func (noRouter) ConversationStarted(context.Context, *kefu.Conversation)                     {}
+func (noRouter) ConversationChanged(context.Context, *kefu.Conversation, *kefu.Conversation) {}
+func (noRouter) ContactMessage(context.Context, *kefu.Message)                               {}
+func (noRouter) AvailabilityChanged(context.Context, int64, int64, kefu.Availability)        {}
+
+// SetRouter installs the router; call it once, before serving.
+func (s *Service) SetRouter(r Router) { s.router = r }
+
+// OnContactMessage registers f to be called after each contact message
+// committed through this node (not for messages from other nodes, so in a
+// cluster exactly one node reacts). f runs on the commit path and must not
+// block; the bot starts its own goroutine. Set it before serving.
+func (s *Service) OnContactMessage(f func(*kefu.AppendResult)) { s.onContact.Store(&f) }
 
 // New builds a Service. metrics may be nil in tests.
 func New(store kefu.Store, bus kefu.Bus, log *slog.Logger, m *metrics.Metrics) *Service {
@@ -36,7 +67,7 @@ func New(store kefu.Store, bus kefu.Bus, log *slog.Logger, m *metrics.Metrics) *
 	if m == nil {
 		m = metrics.New()
 	}
-	return &Service{store: store, bus: bus, log: log, metrics: m, owners: newOwnerCache(200_000), presence: presence{status: map[int64]string{}}}
+	return &Service{store: store, bus: bus, log: log, metrics: m, owners: newOwnerCache(200_000), presence: presence{status: map[int64]string{}}, router: noRouter{}}
 }
 
 // owner is the immutable part of a conversation: who it belongs to. It is
@@ -115,7 +146,76 @@ func (s *Service) StartConversation(ctx context.Context, actor kefu.Actor) (*kef
 	}
 	s.owners.put(c.ID, owner{workspaceID: c.WorkspaceID, contactID: c.ContactID, inboxID: c.InboxID})
 	s.publishConversation(ctx, "created", nil, c)
+	s.router.ConversationStarted(ctx, c)
 	return c, nil
+}
+
+// Announce publishes a conversation change made outside UpdateConversation
+// (routing's assignments and transfers).
+func (s *Service) Announce(ctx context.Context, f protocol.ConversationFrame, c *kefu.Conversation) {
+	f.Type, f.Conversation = protocol.TypeConversation, c
+	cf := f
+	cf.Changed, cf.Conversation = contactVisible(f.Changed), c.ForContact()
+	cf.Reason, cf.FromAgentID, cf.ToTeamID, cf.NoteSeq = "", 0, 0, 0
+	s.publish(ctx, &kefu.Event{
+		Type: kefu.EventConversation, WorkspaceID: c.WorkspaceID, ConversationID: c.ID,
+		ContactID: c.ContactID, AssigneeID: c.AssigneeID,
+		Frame: protocol.Encode(&f), ContactFrame: protocol.Encode(&cf),
+	})
+}
+
+// Publish sends a live event as it is.
+func (s *Service) Publish(ctx context.Context, e *kefu.Event) { s.publish(ctx, e) }
+
+// SystemMessage appends a message on the system's behalf: a visible event
+// line, or a private note (kind note) only agents see.
+func (s *Service) SystemMessage(ctx context.Context, workspaceID, conversationID int64, kind kefu.MessageKind, text string) (*kefu.Message, error) {
+	m := &kefu.Message{WorkspaceID: workspaceID, ConversationID: conversationID, SenderType: kefu.SenderSystem,
+		Kind: kind, Body: text, Attachments: []kefu.Attachment{}}
+	res, err := s.append(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	return res.Message, nil
+}
+
+// SystemUpdate changes a conversation on the system's behalf (auto-resolve),
+// records why as an event line, and announces it.
+func (s *Service) SystemUpdate(ctx context.Context, workspaceID, id int64, u kefu.ConversationUpdate, why string) (*kefu.Conversation, error) {
+	before, err := s.store.GetConversation(ctx, workspaceID, id)
+	if err != nil {
+		return nil, err
+	}
+	actor := kefu.Actor{WorkspaceID: workspaceID, Type: kefu.SenderSystem}
+	return s.apply(ctx, actor, before, u, func(*kefu.Conversation) []string {
+		if why == "" {
+			return nil
+		}
+		return []string{why}
+	})
+}
+
+// apply commits u to the conversation, then, if anything changed,
+// announces the new state, records the transcript lines that explain it,
+// and tells the router: the one path every conversation change takes.
+func (s *Service) apply(ctx context.Context, actor kefu.Actor, before *kefu.Conversation, u kefu.ConversationUpdate,
+	lines func(after *kefu.Conversation) []string) (*kefu.Conversation, error) {
+	after, err := s.store.UpdateConversation(ctx, actor.WorkspaceID, before.ID, u)
+	if err != nil {
+		return nil, err
+	}
+	changed := diffConversation(before, after)
+	if len(changed) == 0 {
+		return after, nil
+	}
+	// The state change is announced first, then the transcript lines
+	// that record it.
+	s.publishConversation(ctx, "updated", changed, after)
+	for _, text := range lines(after) {
+		s.systemEvent(ctx, actor, after.ID, text)
+	}
+	s.router.ConversationChanged(ctx, before, after)
+	return after, nil
 }
 
 func (s *Service) publishConversation(ctx context.Context, event string, changed []string, c *kefu.Conversation) {
@@ -226,28 +326,20 @@ func (s *Service) UpdateConversation(ctx context.Context, actor kefu.Actor, id i
 		var none *time.Time
 		u.SnoozedUntil = &none
 	}
-	after, err := s.store.UpdateConversation(ctx, actor.WorkspaceID, id, u)
-	if err != nil {
-		return nil, err
-	}
-	changed := diffConversation(before, after)
-	if len(changed) == 0 {
-		return after, nil
-	}
-	// The state change is announced first, then the transcript lines
-	// that record it.
-	s.publishConversation(ctx, "updated", changed, after)
-	if before.AssigneeID != after.AssigneeID {
-		text := "Conversation unassigned"
-		if assignee != nil {
-			text = "Assigned to " + displayName(assignee)
+	return s.apply(ctx, actor, before, u, func(after *kefu.Conversation) []string {
+		var lines []string
+		if before.AssigneeID != after.AssigneeID {
+			text := "Conversation unassigned"
+			if assignee != nil {
+				text = "Assigned to " + displayName(assignee)
+			}
+			lines = append(lines, text)
 		}
-		s.systemEvent(ctx, actor, after.ID, text)
-	}
-	if before.Status != after.Status {
-		s.systemEvent(ctx, actor, after.ID, "Status changed to "+string(after.Status))
-	}
-	return after, nil
+		if before.Status != after.Status {
+			lines = append(lines, "Status changed to "+string(after.Status))
+		}
+		return lines
+	})
 }
 
 // contactVisible filters a change list down to what a contact's view shows.
@@ -305,6 +397,8 @@ type SendInput struct {
 	Kind           kefu.MessageKind
 	Body           string
 	AttachmentIDs  []int64
+	// Meta is set only by the server (the bot); transports never fill it.
+	Meta map[string]any
 }
 
 // Send validates, commits (durably, before returning) and announces a message.
@@ -358,7 +452,7 @@ func (s *Service) prepare(ctx context.Context, actor kefu.Actor, in SendInput) (
 	m := &kefu.Message{
 		WorkspaceID: actor.WorkspaceID, ConversationID: in.ConversationID,
 		SenderType: actor.Type, SenderID: actor.ID, Kind: in.Kind, Body: in.Body,
-		ClientMsgID: in.ClientMsgID,
+		ClientMsgID: in.ClientMsgID, Meta: in.Meta,
 	}
 	if len(in.AttachmentIDs) > kefu.MaxAttachments {
 		return nil, kefu.Errorf(kefu.EInvalid, "at most %d attachments", kefu.MaxAttachments)
@@ -407,6 +501,27 @@ func (s *Service) announce(ctx context.Context, res *kefu.AppendResult) {
 		Type: kefu.EventMessage, WorkspaceID: msg.WorkspaceID, ConversationID: msg.ConversationID,
 		ContactID: res.ContactID, AssigneeID: res.AssigneeID, Seq: msg.Seq, Private: msg.Private(),
 		Frame: protocol.EncodeMessage(msg),
+	})
+	if msg.SenderType == kefu.SenderContact {
+		s.router.ContactMessage(ctx, msg)
+		if f := s.onContact.Load(); f != nil {
+			(*f)(res)
+		}
+	}
+}
+
+// SystemEvent appends a visible system line to a conversation on behalf
+// of the server (e.g. the bot's hand-off) and announces it.
+func (s *Service) SystemEvent(ctx context.Context, workspaceID, conversationID int64, text string) {
+	s.systemEvent(ctx, kefu.Actor{WorkspaceID: workspaceID, Type: kefu.SenderSystem}, conversationID, text)
+}
+
+// BotDelta announces a streamed piece of a bot answer to the
+// conversation's live connections. It is not stored.
+func (s *Service) BotDelta(ctx context.Context, workspaceID, conversationID, contactID int64, streamID, text string) {
+	s.publish(ctx, &kefu.Event{
+		Type: kefu.EventBotDelta, WorkspaceID: workspaceID, ConversationID: conversationID, ContactID: contactID,
+		Frame: protocol.Encode(&protocol.BotDeltaFrame{Type: protocol.TypeBotDelta, ConversationID: conversationID, StreamID: streamID, Text: text}),
 	})
 }
 
@@ -471,28 +586,43 @@ type presence struct {
 	status map[int64]string // agent id -> status
 }
 
-// SetPresence records and announces an agent's status.
+// SetPresence records an agent's declared status (online, away or
+// offline) for routing, on every node, and announces it.
 func (s *Service) SetPresence(ctx context.Context, actor kefu.Actor, status string) error {
 	if !actor.IsAgent() {
 		return kefu.Errorf(kefu.EForbidden, "only agents have presence")
 	}
-	switch status {
-	case protocol.PresenceOnline, protocol.PresenceAway, protocol.PresenceOffline:
-	default:
+	a := kefu.Availability(status)
+	if !a.Valid() {
 		return kefu.Errorf(kefu.EInvalid, "status must be online, away or offline")
 	}
+	if err := s.store.SetAvailability(ctx, actor.WorkspaceID, actor.ID, a, kefu.Now()); err != nil {
+		return err
+	}
+	s.notePresence(ctx, actor, status)
+	s.router.AvailabilityChanged(ctx, actor.WorkspaceID, actor.ID, a)
+	return nil
+}
+
+// Disconnected tells other agents that an agent's last connection on this
+// node closed. The declared status is kept: routing stops assigning to
+// the agent once the grace period passes without a heartbeat.
+func (s *Service) Disconnected(ctx context.Context, actor kefu.Actor) {
+	s.notePresence(ctx, actor, protocol.PresenceOffline)
+}
+
+func (s *Service) notePresence(ctx context.Context, actor kefu.Actor, status string) {
 	s.presence.mu.Lock()
 	prev := s.presence.status[actor.ID]
 	s.presence.status[actor.ID] = status
 	s.presence.mu.Unlock()
 	if prev == status {
-		return nil
+		return
 	}
 	s.publish(ctx, &kefu.Event{
 		Type: kefu.EventPresence, WorkspaceID: actor.WorkspaceID, AgentsOnly: true,
 		Frame: protocol.Encode(&protocol.PresenceFrame{Type: protocol.TypePresence, AgentID: actor.ID, Status: status}),
 	})
-	return nil
 }
 
 // Presence returns an agent's last declared status ("offline" if none).

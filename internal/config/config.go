@@ -39,6 +39,8 @@ type Config struct {
 	TrustProxyHeaders bool
 	WidgetRate        float64 // visitor sessions per minute per client address
 	WidgetBurst       int
+	// SecretKey seals language-model API keys in the database (AES-256-GCM).
+	SecretKey string
 }
 
 // setting is one row of the table: its names, default, help and how to set it.
@@ -102,6 +104,7 @@ var settings = []setting{
 		c.WidgetBurst = n
 		return nil
 	}},
+	{"secret-key", "KEFU_SECRET_KEY", "secret_key", "", "Key that encrypts stored language-model API keys: 32 bytes as 64 hex digits or base64. Empty: generated once into DATA_DIR/secret.key (mode 0600); keep that file with your backups.", str(func(c *Config) *string { return &c.SecretKey })},
 	{"trust-proxy-headers", "KEFU_TRUST_PROXY_HEADERS", "trust_proxy_headers", "false", "Take client addresses from X-Forwarded-For. Only behind a proxy that sets it.", func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

@@ -64,3 +64,42 @@ func natsURL() string {
 	}
 	return "nats://127.0.0.1:4222"
 }
+
+// TestKnowledgeChangesReachTheOtherNode: each node keeps its own in-memory
+// knowledge-base index; an FAQ edited through node A is what node B
+// suggests next, not its stale copy.
+func TestKnowledgeChangesReachTheOtherNode(t *testing.T) {
+	pg := kefutest.PostgresURL(t)
+	subject := fmt.Sprintf("kefutest.kb.%d", time.Now().UnixNano())
+	cluster := func(c *config.Config) { c.DatabaseURL, c.NATSURL, c.NATSSubject = pg, natsURL(), subject }
+	a := start(t, t.TempDir(), cluster)
+	b := start(t, t.TempDir(), cluster)
+	tokA := a.login(adminEmail, adminPassword)
+	tokB := b.login(adminEmail, adminPassword)
+	faq := mustCall(t, 201, "POST", a.URL+"/api/v1/bot/faqs", tokA, map[string]any{
+		"answer": "Returns are free within 30 days.", "questions": []string{"how do I return an item", "退货怎么办理"}, "enabled": true})
+	v := b.visitorSession(b.inboxToken(tokB), "")
+	conv := b.startConversation(v)
+	mustCall(t, 201, "POST", fmt.Sprintf("%s/api/v1/widget/conversations/%d/messages", b.URL, conv), v.Token,
+		map[string]any{"body": "how can I return an item?", "client_msg_id": "kb-1"})
+	suggest := func() string {
+		out := mustCall(t, 200, "GET", fmt.Sprintf("%s/api/v1/conversations/%d/suggestions", b.URL, conv), tokB, nil)
+		data, _ := out["data"].([]any)
+		if len(data) == 0 {
+			return ""
+		}
+		return data[0].(map[string]any)["text"].(string)
+	}
+	if got := suggest(); got != "Returns are free within 30 days." {
+		t.Fatalf("node B suggests %q, want the FAQ created on node A", got)
+	}
+	mustCall(t, 200, "PUT", fmt.Sprintf("%s/api/v1/bot/faqs/%d", a.URL, num(faq["id"])), tokA, map[string]any{
+		"answer": "Returns are free within 60 days.", "questions": []string{"how do I return an item", "退货怎么办理"}, "enabled": true})
+	deadline := time.Now().Add(wait)
+	for got := suggest(); got != "Returns are free within 60 days."; got = suggest() {
+		if time.Now().After(deadline) {
+			t.Fatalf("node B still suggests %q after the FAQ changed on node A", got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -47,7 +47,7 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func startProcess(t *testing.T, dataDir, addr string) *process {
+func startProcess(t *testing.T, dataDir, addr string, env ...string) *process {
 	t.Helper()
 	bin, err := buildKefu()
 	if err != nil {
@@ -55,6 +55,7 @@ func startProcess(t *testing.T, dataDir, addr string) *process {
 	}
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "KEFU_LISTEN="+addr, "KEFU_DATA_DIR="+dataDir, "KEFU_ADMIN_EMAIL="+adminEmail, "KEFU_ADMIN_PASSWORD="+adminPassword, "KEFU_LOG_LEVEL=warn", "KEFU_WIDGET_RATE=100000", "KEFU_WIDGET_BURST=10000")
+	cmd.Env = append(cmd.Env, env...)
 	logf, _ := os.Create(filepath.Join(t.TempDir(), "kefu.log"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {

@@ -38,8 +38,10 @@ func TestTypingReadPresenceAndConversationEvents(t *testing.T) {
 	if f := vis.Next("read", wait); f["reader_type"] != "agent" || f.Int("seq") != 1 {
 		t.Fatalf("visitor read frame %v", f)
 	}
-	liWS.Send(map[string]any{"type": "presence", "status": "online"})
-	if f := admin.Next("presence", wait); f.Int("agent_id") != li.ID || f["status"] != "online" {
+	// "away", not "online": an online Li would be handed the queued
+	// conversation by routing before the manual assignment below.
+	liWS.Send(map[string]any{"type": "presence", "status": "away"})
+	if f := admin.Next("presence", wait); f.Int("agent_id") != li.ID || f["status"] != "away" {
 		t.Fatalf("presence frame %v", f)
 	}
 	// Assigning over REST tells every agent and the visitor, which gets the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -136,7 +137,12 @@ func TestIdleConnectionsAreClosedWith4009(t *testing.T) {
 			case <-stop:
 				return
 			case <-tick.C:
-				alive.Send(map[string]any{"type": "ping"})
+				// An error ends the pings; a server that closed a live
+				// connection is caught by the check below, and at the end
+				// the test's own teardown closes it under a last tick.
+				if alive.TrySend(map[string]any{"type": "ping"}) != nil {
+					return
+				}
 			}
 		}
 	}()
@@ -189,5 +195,60 @@ func TestAgentsOfAnotherWorkspaceSeeNothing(t *testing.T) {
 	}
 	if status, _ := call(t, "GET", fmt.Sprintf("%s/api/v1/conversations/%d/messages", s.URL, conv), agentB, nil); status != 404 {
 		t.Fatalf("cross-workspace history: %d, want 404", status)
+	}
+}
+
+// A quiet connection must cost the server no goroutine (a parked reader's
+// stack was most of an idle connection's memory), yet wake when the client
+// speaks and be cleaned up however it ends.
+func TestIdleConnectionsHoldNoServerGoroutine(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the poller is Linux only; elsewhere each connection has a reading goroutine by design")
+	}
+	s := start(t, t.TempDir(), nil)
+	tok := s.login(adminEmail, adminPassword)
+	const n = 30
+	conns := make([]*kefutest.WSClient, n)
+	for i := range conns {
+		conns[i] = s.dial("/ws/agent", tok, "")
+	}
+	waitFor(t, "no server goroutine left with an idle connection", func() bool { return socketGoroutines() == 0 })
+	for _, c := range conns {
+		c.Send(map[string]any{"type": "ping"})
+	}
+	for _, c := range conns {
+		c.Next("pong", wait)
+	}
+	conns[0].Close()
+	conns[1].Drop()
+	waitFor(t, "closed and dropped connections unregistered", func() bool {
+		agents, _ := s.App.Hub.Count()
+		return agents == n-2
+	})
+	waitFor(t, "no server goroutine left after pings", func() bool { return socketGoroutines() == 0 })
+}
+
+// socketGoroutines counts goroutines running this server's WebSocket code,
+// other than the poller itself.
+func socketGoroutines() int {
+	buf := make([]byte, 8<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "kefu/internal/ws.") && !strings.Contains(g, "(*poller).run") {
+			n++
+		}
+	}
+	return n
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

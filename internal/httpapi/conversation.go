@@ -67,7 +67,11 @@ func (s *Server) writeConversations(w http.ResponseWriter, r *http.Request, a ke
 		writeJSON(w, http.StatusOK, newList(views, next))
 		return nil
 	}
-	writeJSON(w, http.StatusOK, newList(convs, next))
+	items, err := s.withPreviews(r.Context(), a.WorkspaceID, convs)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newList(items, next))
 	return nil
 }
 

@@ -29,6 +29,8 @@ type inboxRequest struct {
 	Greeting       *string   `json:"greeting"`
 	Color          *string   `json:"color"`
 	AllowedOrigins *[]string `json:"allowed_origins"`
+	// Widget replaces the widget settings as a whole.
+	Widget *kefu.WidgetSettings `json:"widget"`
 }
 
 // apply validates the request and copies the fields it sets into in.
@@ -57,6 +59,13 @@ func (req *inboxRequest) apply(in *kefu.Inbox) error {
 			return err
 		}
 		in.AllowedOrigins = origins
+	}
+	if req.Widget != nil {
+		if err := req.Widget.Validate(); err != nil {
+			return err
+		}
+		in.Widget = *req.Widget
+		in.Widget.Normalize()
 	}
 	return nil
 }

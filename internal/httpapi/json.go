@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -244,4 +245,35 @@ func jsonSize(v any) int {
 		return 1 << 30
 	}
 	return len(b)
+}
+
+// deleted serves DELETE …/{id}: del removes the caller's workspace's record
+// (ENotFound when there is none); success is 204 with no body.
+func deleted(w http.ResponseWriter, r *http.Request, del func(ctx context.Context, id int64) error) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := del(r.Context(), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// optionalID is the {id} of a route that creates (no id: 0) or replaces.
+func optionalID(r *http.Request) (int64, error) {
+	if r.PathValue("id") == "" {
+		return 0, nil
+	}
+	return pathID(r, "id")
+}
+
+// writeSaved answers a create (201) or a replace (200) with the record.
+func writeSaved(w http.ResponseWriter, created bool, v any) {
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, v)
 }

@@ -141,6 +141,7 @@ func TestOpenAPIRequestSchemas(t *testing.T) {
 		"InboxCreate": inboxRequest{}, "InboxUpdate": inboxRequest{}, "ContactUpdate": contactPatch{},
 		"ConversationUpdate": updateConversationRequest{}, "MessageCreate": sendMessageRequest{}, "ReadRequest": readRequest{},
 		"TypingRequest": typingRequest{}, "WidgetSessionRequest": widgetSessionRequest{},
+		"RatingRequest": ratingRequest{}, "WidgetSettings": kefu.WidgetSettings{}, "PreChatField": kefu.PreChatField{},
 	} {
 		schema := doc.m(map[string]any(doc), "components", "schemas", name)
 		if schema == nil {

@@ -11,10 +11,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/kefu-chat/kefu/internal/auth"
+	"github.com/kefu-chat/kefu/internal/bot"
 	"github.com/kefu-chat/kefu/internal/chat"
+	"github.com/kefu-chat/kefu/internal/dispatch"
 	"github.com/kefu-chat/kefu/internal/files"
 	"github.com/kefu-chat/kefu/internal/kefu"
 	"github.com/kefu-chat/kefu/internal/metrics"
@@ -77,6 +80,16 @@ func (l *Limits) defaults() {
 type Options struct {
 	Store   kefu.Store
 	Chat    *chat.Service
+	Routing *dispatch.Dispatcher // nil: no automatic routing (the routing endpoints answer 503)
+	// Knowledge is the bot's knowledge base; nil: the bot's write
+	// endpoints answer 503.
+	Knowledge *bot.Knowledge
+	// BotActive reports whether a bot answers an inbox's visitors now
+	// (the widget then opens the chat with no agent online). nil: never.
+	BotActive func(ctx context.Context, workspaceID, inboxID int64) bool
+	// LLM builds language-model sources and holds the key box that seals
+	// API keys; nil: the settings endpoint answers 503.
+	LLM     *bot.LLMProvider
 	Auth    *auth.Authenticator
 	Files   BlobStore
 	Metrics *metrics.Metrics // nil: a private registry
@@ -99,16 +112,20 @@ type Options struct {
 
 // Server is the HTTP API. It is an http.Handler.
 type Server struct {
-	store   kefu.Store
-	chat    *chat.Service
-	auth    *auth.Authenticator
-	files   BlobStore
-	metrics *metrics.Metrics
-	log     *slog.Logger
-	now     kefu.Clock
-	ready   func(ctx context.Context) error
-	limits  Limits
-	proxy   bool
+	store     kefu.Store
+	chat      *chat.Service
+	routing   *dispatch.Dispatcher
+	kb        *bot.Knowledge
+	llm       *bot.LLMProvider
+	botActive func(ctx context.Context, workspaceID, inboxID int64) bool
+	auth      *auth.Authenticator
+	files     BlobStore
+	metrics   *metrics.Metrics
+	log       *slog.Logger
+	now       kefu.Clock
+	ready     func(ctx context.Context) error
+	limits    Limits
+	proxy     bool
 
 	agentSocket, visitorSocket, static http.Handler
 
@@ -118,7 +135,9 @@ type Server struct {
 
 	// dummyHash is checked against when a login names no agent, so an
 	// unknown email costs the same argon2 time as a wrong password.
-	dummyHash string
+	// It is made on the first such login, not at start-up: argon2id costs
+	// tens of milliseconds and 19 MiB, which start-up should not pay.
+	dummyHash func() string
 
 	loginIP, loginEmail, widgetIP, visitorWrites, uploads *limiter
 }
@@ -135,17 +154,19 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	dummy, err := auth.HashPassword(auth.RandomString(16))
-	if err != nil {
-		panic("httpapi: " + err.Error())
-	}
 	s := &Server{
-		store: opts.Store, chat: opts.Chat, auth: opts.Auth, files: opts.Files,
+		store: opts.Store, chat: opts.Chat, routing: opts.Routing, kb: opts.Knowledge, llm: opts.LLM, botActive: opts.BotActive, auth: opts.Auth, files: opts.Files,
 		metrics: opts.Metrics, log: opts.Log, now: opts.Now, ready: opts.Ready,
 		limits: opts.Limits, proxy: opts.TrustProxyHeaders,
 		agentSocket: opts.AgentSocket, visitorSocket: opts.VisitorSocket, static: opts.Static,
-		mux:        http.NewServeMux(),
-		dummyHash:  dummy,
+		mux: http.NewServeMux(),
+		dummyHash: sync.OnceValue(func() string {
+			h, err := auth.HashPassword(auth.RandomString(16))
+			if err != nil {
+				panic("httpapi: " + err.Error())
+			}
+			return h
+		}),
 		loginIP:    newLimiter(opts.Limits.LoginPerIP, opts.Now),
 		loginEmail: newLimiter(opts.Limits.LoginPerEmail, opts.Now),
 		widgetIP:   newLimiter(opts.Limits.WidgetPerIP, opts.Now),

@@ -55,9 +55,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ kefu.Actor) err
 	if err != nil && !kefu.IsNotFound(err) {
 		return err
 	}
-	hash := s.dummyHash
+	var hash string
 	if ag != nil {
 		hash = ag.PasswordHash
+	} else {
+		hash = s.dummyHash()
 	}
 	if !auth.CheckPassword(hash, req.Password) || ag == nil || !ag.Active {
 		s.loginEmail.allow(email)
@@ -84,12 +86,26 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, a kefu.Actor) er
 	return nil
 }
 
+// meResponse is the calling agent with their declared availability.
+type meResponse struct {
+	*kefu.Agent
+	Availability kefu.Availability `json:"availability"`
+}
+
 func (s *Server) me(w http.ResponseWriter, r *http.Request, a kefu.Actor) error {
 	ag, err := s.store.GetAgent(r.Context(), a.WorkspaceID, a.ID)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, ag)
+	states, err := s.store.ListAgentStates(r.Context(), a.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	out := meResponse{Agent: ag, Availability: kefu.AvailabilityOffline}
+	if i := kefu.AgentIndex(states, a.ID); i >= 0 {
+		out.Availability = states[i].Availability
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

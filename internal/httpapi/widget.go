@@ -103,7 +103,7 @@ func (s *Server) widgetSession(w http.ResponseWriter, r *http.Request, _ kefu.Ac
 	if err != nil {
 		return err
 	}
-	if !inbox.OriginAllowed(r.Header.Get("Origin")) {
+	if !inbox.AcceptsOrigin(r.Header.Get("Origin"), r.Host) {
 		return kefu.Errorf(kefu.EForbidden, "this inbox does not accept visitors from this origin")
 	}
 	if req.Identifier != "" && !auth.CheckIdentifierHash(inbox.Secret, req.Identifier, req.IdentifierHash) {
@@ -237,9 +237,17 @@ func (s *Server) widgetListConversations(w http.ResponseWriter, r *http.Request,
 	return s.writeConversations(w, r, a, kefu.ConversationFilter{After: after, Limit: limit})
 }
 
+// widgetStartConversation opens a conversation for the visitor. fields
+// carries the pre-chat (or offline) form's answers; the inbox's required
+// fields must be answered, now or earlier.
 func (s *Server) widgetStartConversation(w http.ResponseWriter, r *http.Request, a kefu.Actor) error {
-	var req struct{}
+	var req struct {
+		Fields map[string]string `json:"fields"`
+	}
 	if err := s.decodeOptional(w, r, &req); err != nil {
+		return err
+	}
+	if err := s.applyPreChat(r, a, req.Fields); err != nil {
 		return err
 	}
 	c, err := s.chat.StartConversation(r.Context(), a)

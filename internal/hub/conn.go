@@ -17,6 +17,15 @@ type Transport interface {
 	Close(code int, reason string)
 }
 
+// Corker is implemented by transports that can gather frames into fewer
+// writes: after Cork, WriteFrame may only buffer the frame, and Flush
+// writes everything gathered (reporting any write error) and stops
+// gathering.
+type Corker interface {
+	Cork()
+	Flush() error
+}
+
 // job is one unit of outbound work, run in queue order.
 type job struct {
 	frame  []byte
@@ -182,14 +191,31 @@ func (c *Conn) startLocked() {
 }
 
 // drain writes queued jobs until the queue is empty, then exits: an idle
-// connection keeps no goroutine here.
+// connection keeps no goroutine here. A transport that can gather writes is
+// corked for the run and flushed when the queue is found empty, before the
+// drain gives up the queue, so a frame is never left sitting in a buffer.
 func (c *Conn) drain() {
+	ck, _ := c.t.(Corker)
+	corked := false
 	for {
 		c.mu.Lock()
+		if !c.closed && c.head == len(c.q) && corked {
+			c.mu.Unlock()
+			corked = false
+			if err := ck.Flush(); err != nil {
+				c.writeFailed()
+				return
+			}
+			continue
+		}
 		if c.closed || c.head == len(c.q) {
 			c.running = false
 			c.q, c.head = nil, 0
 			c.mu.Unlock()
+			if corked {
+				// Closed meanwhile: the close frame must not be gathered.
+				_ = ck.Flush()
+			}
 			return
 		}
 		j := c.q[c.head]
@@ -202,15 +228,26 @@ func (c *Conn) drain() {
 			delete(c.pending, j.conv)
 		}
 		c.mu.Unlock()
+		if ck != nil && !corked {
+			ck.Cork()
+			corked = true
+		}
 		if err := c.run(j, from, hasFrom); err != nil {
-			c.mu.Lock()
-			c.closed, c.running = true, false
-			c.q, c.head = nil, 0
-			c.mu.Unlock()
-			c.shut(protocol.CloseGoingAway, "write failed")
+			if corked {
+				_ = ck.Flush()
+			}
+			c.writeFailed()
 			return
 		}
 	}
+}
+
+func (c *Conn) writeFailed() {
+	c.mu.Lock()
+	c.closed, c.running = true, false
+	c.q, c.head = nil, 0
+	c.mu.Unlock()
+	c.shut(protocol.CloseGoingAway, "write failed")
 }
 
 func (c *Conn) run(j job, from int64, hasFrom bool) error {

@@ -111,6 +111,9 @@ func (h *Hub) remove(c *Conn) {
 // Route delivers one event to every local connection that should see it.
 // It never blocks on a connection: enqueueing is a bounded append.
 func (h *Hub) Route(e *kefu.Event) {
+	if e.Frame == nil && e.ContactFrame == nil {
+		return // a signal between nodes, nothing for clients
+	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if !e.Private && !e.AgentsOnly && e.ContactID != 0 {
@@ -123,6 +126,9 @@ func (h *Hub) Route(e *kefu.Event) {
 				c.deliver(e, frame)
 			}
 		}
+	}
+	if e.ContactOnly {
+		return
 	}
 	for _, c := range h.agents[e.WorkspaceID] {
 		if e.Origin != "" && e.Origin == c.id {
@@ -157,6 +163,24 @@ func (h *Hub) AgentConnected(workspaceID, agentID int64) bool {
 		}
 	}
 	return false
+}
+
+// ConnectedAgents returns, per workspace, the agents with a live
+// connection here.
+func (h *Hub) ConnectedAgents() map[int64][]int64 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make(map[int64][]int64, len(h.agents))
+	for ws, conns := range h.agents {
+		seen := map[int64]bool{}
+		for _, c := range conns {
+			if !seen[c.actor.ID] {
+				seen[c.actor.ID] = true
+				out[ws] = append(out[ws], c.actor.ID)
+			}
+		}
+	}
+	return out
 }
 
 // Shutdown closes every connection with code and stops accepting new ones.

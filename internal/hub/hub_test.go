@@ -222,3 +222,82 @@ func BenchmarkFanOut(b *testing.B) {
 	}
 	b.ReportMetric(float64(conns), "conns/event")
 }
+
+// corkPipe gathers frames while corked, as the WebSocket transport does;
+// only flushed frames count as written.
+type corkPipe struct {
+	*pipe
+	cmu      sync.Mutex
+	corked   bool
+	gathered [][]byte
+	flushes  int
+}
+
+func (p *corkPipe) WriteFrame(b []byte) error {
+	p.cmu.Lock()
+	defer p.cmu.Unlock()
+	if p.corked {
+		p.gathered = append(p.gathered, append([]byte(nil), b...))
+		return nil
+	}
+	return p.pipe.WriteFrame(b)
+}
+
+func (p *corkPipe) Cork() { p.cmu.Lock(); p.corked = true; p.cmu.Unlock() }
+
+func (p *corkPipe) Flush() error {
+	p.cmu.Lock()
+	defer p.cmu.Unlock()
+	p.corked = false
+	p.flushes++
+	for _, b := range p.gathered {
+		p.pipe.WriteFrame(b)
+	}
+	p.gathered = nil
+	return nil
+}
+
+func (p *corkPipe) Close(code int, reason string) {
+	p.cmu.Lock()
+	left := len(p.gathered)
+	p.cmu.Unlock()
+	if left > 0 {
+		panic("closed with frames still gathered")
+	}
+	p.pipe.Close(code, reason)
+}
+
+// TestGatheredWritesAreFlushedInOrder: with a transport that gathers
+// writes, every frame is flushed before the writer goes idle (none waits
+// in a buffer for the next message), in order, in fewer writes than frames
+// when they queue up; a connection shut while gathering flushes first.
+func TestGatheredWritesAreFlushedInOrder(t *testing.T) {
+	f := setup(t, 0)
+	p := &corkPipe{pipe: newPipe()}
+	if _, ok := f.hub.Open(p, f.vis, "v1", []byte(`{"type":"welcome"}`), map[int64]int64{f.conv: 0}); !ok {
+		t.Fatal("open refused")
+	}
+	f.send(t, 200)
+	got := p.seqs(t, 200)
+	if len(got) != 200 {
+		t.Fatalf("got %d messages, want 200 (frames left gathered: the writer went idle without flushing)", len(got))
+	}
+	for i, s := range got {
+		if s != int64(i+1) {
+			t.Fatalf("message %d has seq %d: order lost", i, s)
+		}
+	}
+	p.cmu.Lock()
+	flushes := p.flushes
+	p.cmu.Unlock()
+	t.Logf("%d frames in %d flushes", len(p.frames), flushes)
+	if flushes > len(p.frames) {
+		t.Fatalf("%d flushes for %d frames", flushes, len(p.frames))
+	}
+	f.hub.Shutdown(protocol.CloseGoingAway, "bye")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.code == 0 {
+		t.Fatal("connection not closed by Shutdown")
+	}
+}

@@ -39,8 +39,15 @@ func (b *Base) CacheStats() CacheStats { return b.cache.Stats() }
 // reaches the index's threshold. Confident answers are cached under the
 // normalised question.
 func (b *Base) Answer(question string) (Answer, bool) {
+	return b.AnswerAt(question, b.idx.Params().Threshold)
+}
+
+// AnswerAt is Answer with the caller's confidence threshold (an inbox may
+// ask for more, or less, than the index default). A cached answer is used
+// only if its confidence reaches threshold.
+func (b *Base) AnswerAt(question string, threshold float64) (Answer, bool) {
 	key := Normalize(question)
-	if a, ok := b.cache.Get(key); ok {
+	if a, ok := b.cache.Get(key); ok && a.Confidence >= threshold {
 		a.Cached = true
 		return a, true
 	}
@@ -49,7 +56,7 @@ func (b *Base) Answer(question string) (Answer, bool) {
 		if h.Kind != KindFAQ {
 			continue
 		}
-		if h.Confidence < b.idx.Params().Threshold {
+		if h.Confidence < threshold {
 			return Answer{}, false
 		}
 		e, ok := b.idx.Entry(h.ID)

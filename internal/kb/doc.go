@@ -3,8 +3,10 @@
 // question, in Chinese and English, without any language model.
 //
 //   - Tokenizer: width and case folding, gse segmentation for Chinese (with
-//     the characters of each word as extra terms), a Porter-style stemmer
-//     for English, stop words for both, numbers kept whole.
+//     the characters of each word as extra terms), Porter's stemmer with
+//     irregular forms for English, stop words for both, numbers kept
+//     whole, and concept terms from a bundled bilingual e-commerce
+//     lexicon (concepts.txt: 退款/退钱/money back meet at one concept).
 //   - Index: BM25 over FAQ phrasings (question field) and answers and
 //     passages (body field), per-workspace synonyms, a confidence score and
 //     threshold, incremental upsert and removal, Save/Load with encoding/gob.

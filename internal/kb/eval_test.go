@@ -86,14 +86,16 @@ func TestEvalSetShape(t *testing.T) {
 	}
 }
 
-// Accuracy floors, set just under the first honest measurement (see
-// docs/benchmarks.md, "Knowledge base"). Measured on 2026-11-23 with
-// DefaultParams and tokenizer kb-tok-3 (gse zh_s):
+// Accuracy floors, set just under the honest measurement (docs/bot.md,
+// "Retrieval quality"). First measured on 2026-11-23 with tokenizer
+// kb-tok-3; re-measured with kb-tok-4 (concept lexicon, full Porter
+// stemmer, Chinese question words as stop words):
 //
-//	zh           top-1 0.260  top-3 0.395
-//	en           top-1 0.120  top-3 0.240
-//	zh+synonyms  top-1 0.270  top-3 0.375
-//	en+synonyms  top-1 0.170  top-3 0.330
+//	             kb-tok-3               kb-tok-4
+//	zh           top-1 0.260 top-3 0.395  top-1 0.285 top-3 0.425
+//	en           top-1 0.120 top-3 0.240  top-1 0.170 top-3 0.335
+//	zh+synonyms  top-1 0.270 top-3 0.375  top-1 0.295 top-3 0.450
+//	en+synonyms  top-1 0.170 top-3 0.330  top-1 0.225 top-3 0.445
 //
 // The test questions were written to avoid the stored wording (they say
 // "撤销" for "取消", "ran out" for "out of stock"), so these are the numbers
@@ -102,11 +104,15 @@ func TestEvalSetShape(t *testing.T) {
 // also checks. Raise a floor when retrieval improves; never lower it to make a
 // change pass.
 const (
-	floorTop1ZH = 0.25
-	floorTop1EN = 0.11
+	floorTop1ZH = 0.27
+	floorTop1EN = 0.16
+	floorTop3ZH = 0.41
+	floorTop3EN = 0.32
 
-	floorTop1ZHSynonyms = 0.26
-	floorTop1ENSynonyms = 0.16
+	floorTop1ZHSynonyms = 0.28
+	floorTop1ENSynonyms = 0.21
+	floorTop3ZHSynonyms = 0.43
+	floorTop3ENSynonyms = 0.43
 )
 
 func TestAccuracy(t *testing.T) {
@@ -115,9 +121,10 @@ func TestAccuracy(t *testing.T) {
 		lang     string
 		synonyms bool
 		floor    float64
+		floor3   float64
 	}{
-		{"zh", false, floorTop1ZH}, {"en", false, floorTop1EN},
-		{"zh", true, floorTop1ZHSynonyms}, {"en", true, floorTop1ENSynonyms},
+		{"zh", false, floorTop1ZH, floorTop3ZH}, {"en", false, floorTop1EN, floorTop3EN},
+		{"zh", true, floorTop1ZHSynonyms, floorTop3ZHSynonyms}, {"en", true, floorTop1ENSynonyms, floorTop3ENSynonyms},
 	} {
 		name := c.lang
 		if c.synonyms {
@@ -130,14 +137,20 @@ func TestAccuracy(t *testing.T) {
 				x.SetSynonyms(loadSynonyms(t, c.lang))
 			}
 			var top1, top3, confident, confidentWrong int
+			// Per half of the test questions (even and odd positions):
+			// parameters are tuned on the even half and confirmed on the
+			// odd one (docs/bot.md, "Retrieval quality").
+			var half1, half3 [2]int
 			th := x.Params().Threshold
-			for _, q := range s.Tests {
+			for qi, q := range s.Tests {
 				hits := x.Search(q.Question, 3)
 				for i, h := range hits {
 					if h.ID == q.Want {
 						top3++
+						half3[qi%2]++
 						if i == 0 {
 							top1++
+							half1[qi%2]++
 						}
 						break
 					}
@@ -160,6 +173,9 @@ func TestAccuracy(t *testing.T) {
 			t1, t3 := float64(top1)/n, float64(top3)/n
 			t.Logf("%s: top-1 %.3f, top-3 %.3f over %d questions; answered at threshold %.2f: %d (%d wrong)",
 				name, t1, t3, len(s.Tests), th, confident, confidentWrong)
+			nEven, nOdd := float64((len(s.Tests)+1)/2), float64(len(s.Tests)/2)
+			t.Logf("%s: even (tune) top-1 %.3f top-3 %.3f; odd (held out) top-1 %.3f top-3 %.3f",
+				name, float64(half1[0])/nEven, float64(half3[0])/nEven, float64(half1[1])/nOdd, float64(half3[1])/nOdd)
 			// Stored phrasings must be answered with their own entry: 97.7-98.7%
 			// at the first measurement (586-592 of 600; the rest are short
 			// phrasings that two entries share words with, e.g. "找人代付").
@@ -176,8 +192,18 @@ func TestAccuracy(t *testing.T) {
 			if float64(storedOK) < 0.97*float64(stored) {
 				t.Errorf("%s: only %d of %d stored phrasings answered with their own entry", name, storedOK, stored)
 			}
+			// Questions a shop's FAQ cannot answer must stay below the
+			// threshold, so the bot hands off instead of guessing.
+			for _, q := range outOfDomain[c.lang] {
+				if h := x.Search(q, 1); len(h) == 1 && h[0].Confidence >= th {
+					t.Errorf("%s: out-of-domain %q answered with %s (confidence %.2f)", name, q, h[0].ID, h[0].Confidence)
+				}
+			}
 			if t1 < c.floor {
 				t.Errorf("%s top-1 accuracy %.3f below floor %.3f", name, t1, c.floor)
+			}
+			if t3 < c.floor3 {
+				t.Errorf("%s top-3 accuracy %.3f below floor %.3f", name, t3, c.floor3)
 			}
 		})
 	}
@@ -194,4 +220,21 @@ func loadSynonyms(t testing.TB, lang string) [][]string {
 		t.Fatal(err)
 	}
 	return g
+}
+
+// outOfDomain are questions outside any shop's FAQ, some sharing a word
+// with it ("order", "account", "快递") so that they are not trivially
+// unmatched.
+var outOfDomain = map[string][]string{
+	"zh": {
+		"今天北京天气怎么样", "帮我写一首关于春天的诗", "推荐一部好看的电影", "一加一等于几",
+		"你们老板叫什么名字", "我想学游泳去哪报名", "快递员长得帅吗", "怎么做红烧肉",
+		"股票明天会涨吗", "附近有什么好吃的餐厅",
+	},
+	"en": {
+		"What's the weather like in Paris tomorrow", "Write me a poem about the sea", "Recommend a good movie",
+		"What is two plus two", "Who won the football match last night", "How do I bake sourdough bread",
+		"In what order should I read the Harry Potter books", "Is the stock market going up",
+		"Can you help with my math homework", "What is the capital of Australia",
+	},
 }

@@ -62,6 +62,10 @@ type Params struct {
 	// carry the vocabulary visitors use when they describe a problem
 	// instead of asking the stored question; 0 ranks by phrasings only.
 	AnswerWeight float64
+	// ConceptWeight scales the score of a concept term (a lexicon
+	// concept shared by question and phrasing, see Lexicon): lower than
+	// a shared word, as a concept is broader than the word itself.
+	ConceptWeight float64
 	// Threshold is the confidence below which a knowledge-base answer is
 	// not given to a visitor (Base.Answer); Search returns hits below it
 	// so agents can still see suggestions.
@@ -71,7 +75,7 @@ type Params struct {
 // DefaultParams are the BM25 textbook values and a threshold chosen on
 // the bundled evaluation set (docs/benchmarks.md, "Knowledge base").
 func DefaultParams() Params {
-	return Params{K1: 1.2, B: 0.75, SynonymWeight: 0.8, AnswerWeight: 0.5, Threshold: 0.45}
+	return Params{K1: 1.2, B: 0.75, SynonymWeight: 0.8, AnswerWeight: 0.5, ConceptWeight: 0.8, Threshold: 0.45}
 }
 
 // ErrNotFound is returned when removing an entry or passage that is not in
@@ -335,7 +339,8 @@ func (x *Index) SetSynonyms(groups [][]string) {
 		var terms []string
 		for _, w := range g {
 			for _, t := range x.tok.Tokens(w) {
-				if !slices.Contains(terms, t) {
+				// Concept terms are matched at index time already.
+				if !isConcept(t) && !slices.Contains(terms, t) {
 					terms = append(terms, t)
 				}
 			}
@@ -422,7 +427,8 @@ func (x *Index) removeUnit(id int32) {
 // separate statistics for the question field (phrasings) and the body
 // field (answers, passages). Each distinct query term forms a group with
 // its synonyms; a document gets, per group, the best BM25 term score among
-// the group's terms, synonyms scaled by SynonymWeight. An entry scores as
+// the group's terms, synonyms scaled by SynonymWeight. Concept terms (from
+// the tokenizer's lexicon) count at ConceptWeight. An entry scores as
 // its best phrasing plus AnswerWeight times its answer's score; a passage
 // as itself.
 //
@@ -479,11 +485,15 @@ func (x *Index) search(qt []string, k int) []Hit {
 			continue
 		}
 		seen[t] = true
-		g := []alt{{t, 1}}
+		w := 1.0
+		if isConcept(t) {
+			w = x.params.ConceptWeight
+		}
+		g := []alt{{t, w}}
 		for _, s := range x.synonyms[t] {
 			if !used[s] {
 				used[s] = true
-				g = append(g, alt{s, x.params.SynonymWeight})
+				g = append(g, alt{s, w * x.params.SynonymWeight})
 			}
 		}
 		groups = append(groups, g)
@@ -610,7 +620,7 @@ func (x *Index) scoreField(f *field, groups [][]alt, sc *scratch) float64 {
 	k1, b := x.params.K1, x.params.B
 	var qmass float64
 	for _, g := range groups {
-		gidf := f.idf(len(f.postings[g[0].term]))
+		gidf := g[0].w * f.idf(len(f.postings[g[0].term]))
 		qmass += gidf
 		for _, a := range g {
 			ps := f.postings[a.term]
@@ -635,7 +645,7 @@ func (x *Index) scoreField(f *field, groups [][]alt, sc *scratch) float64 {
 				sc.touched = append(sc.touched, u)
 			}
 			sc.score[u] += sc.best[u]
-			sc.matched[u] += gidf * sc.bestW[u]
+			sc.matched[u] += gidf * sc.bestW[u] / g[0].w
 			sc.best[u], sc.bestW[u] = 0, 0
 		}
 		sc.gTouched = sc.gTouched[:0]

@@ -18,11 +18,16 @@ func Stem(w string) string {
 			return w
 		}
 	}
+	if base, ok := irregular[w]; ok {
+		w = base
+	}
 	w = step1a(w)
 	w = step1b(w)
 	w = step1c(w)
 	w = step2(w)
 	w = step3(w)
+	w = step4(w)
+	w = step5a(w)
 	// Porter's step 5b.
 	if strings.HasSuffix(w, "ll") && measure(w[:len(w)-1]) > 1 {
 		w = w[:len(w)-1]
@@ -171,3 +176,71 @@ func applyRules(w string, rules []rule) string {
 
 func step2(w string) string { return applyRules(w, step2Rules) }
 func step3(w string) string { return applyRules(w, step3Rules) }
+
+var step4Suffixes = []string{
+	"al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment",
+	"ent", "ion", "ou", "ism", "ate", "iti", "ous", "ive", "ize",
+}
+
+// step4 drops a derivational suffix when the stem keeps measure > 1
+// ("adjustment" -> "adjust", "activate" -> "activ"); -ion only after s or
+// t ("adoption" -> "adopt"). The longest matching suffix is the one
+// tested, as in Porter's paper.
+func step4(w string) string {
+	best := ""
+	for _, suf := range step4Suffixes {
+		if strings.HasSuffix(w, suf) && len(suf) > len(best) {
+			best = suf
+		}
+	}
+	if best == "" {
+		return w
+	}
+	stem := w[:len(w)-len(best)]
+	if measure(stem) <= 1 {
+		return w
+	}
+	if best == "ion" && !strings.HasSuffix(stem, "s") && !strings.HasSuffix(stem, "t") {
+		return w
+	}
+	return stem
+}
+
+// step5a drops a final -e when the stem has measure > 1, or measure 1
+// and does not end consonant-vowel-consonant ("rate" -> "rate",
+// "replace" -> "replac", "charge" -> "charg").
+func step5a(w string) string {
+	if !strings.HasSuffix(w, "e") {
+		return w
+	}
+	stem := w[:len(w)-1]
+	if m := measure(stem); m > 1 || (m == 1 && !cvc(stem)) {
+		return stem
+	}
+	return w
+}
+
+// irregular maps irregular English forms to their base word before
+// stemming, so "bought" meets "buy" and "broken" meets "break": suffix
+// rules cannot see these, and they are common in complaints ("it broke",
+// "I paid twice", "it never came").
+var irregular = pairsOf(`bought buy brought bring broke break broken break paid pay sent send spent spend
+sold sell told tell said say gave give given give took take taken take came come went go gone go
+made make left leave lost lose found find kept keep held hold ran run wore wear worn wear
+tore tear torn tear chose choose chosen choose wrote write written write fell fall fallen fall
+forgot forget forgotten forget understood understand meant mean dealt deal began begin begun begin
+threw throw thrown throw hid hide hidden hide stole steal stolen steal froze freeze frozen freeze
+shrank shrink shrunk shrink stuck stick spoke speak spoken speak sat sit stood stand
+thought think caught catch taught teach felt feel heard hear saw see seen see
+knew know known know grew grow grown grow drew draw drawn draw showed show shown show
+shook shake shaken shake woke wake woken wake bent bend built build lent lend
+children child men man women woman feet foot teeth tooth knives knife wives wife`)
+
+func pairsOf(words string) map[string]string {
+	f := strings.Fields(words)
+	m := make(map[string]string, len(f)/2)
+	for i := 0; i+1 < len(f); i += 2 {
+		m[f[i]] = f[i+1]
+	}
+	return m
+}

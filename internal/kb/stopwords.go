@@ -13,7 +13,8 @@ var zhStop = setOf(`的 了 吗 呢 吧 啊 呀 哦 嘛 么 啦 哈 呐 着 过 
 什么 怎么 怎么样 怎样 如何 为什么 为何 咋 啥 哪 哪里 哪儿 哪些 哪个 多少 几 是否 是不是 有没有 能不能 可不可以 会不会 要不要
 请问 请 麻烦 一下 下 谢谢 你好 您好 好 想 想要 要 需要 能 能够 可以 可 会 应该 得到
 个 把 被 给 对 从 到 让 向 跟 于 以 为 因为 所以 如果 但是 但 而且 然后 之后 之前 时 的话
-一个 一 些 点 一点 里 上 中 吧 呗 嗯 喔 诶 还是 就是 只是 已经 刚 刚刚 现在`)
+一个 一 些 点 一点 里 上 中 吧 呗 嗯 喔 诶 还是 就是 只是 已经 刚 刚刚 现在
+怎么办 怎么弄 怎么搞 咋办 咋弄 怎 办 弄 搞 行吗 行不行 可以吗 好吗 么`)
 
 var enStop = setOf(`a an the and or but if then so of to in on at by for from with about as into onto over under
 i me my mine we us our you your yours he him his she her it its they them their this that these those there here

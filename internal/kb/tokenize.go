@@ -13,7 +13,7 @@ import (
 // segmenter). A saved index records it, and Load refuses a snapshot made
 // by another version so that stored tokens and query tokens never drift
 // apart.
-const TokenizerVersion = "kb-tok-3"
+const TokenizerVersion = "kb-tok-4"
 
 // Segmenter cuts a run of CJK text into words. Implementations must be
 // safe for concurrent use.
@@ -80,13 +80,30 @@ func (Bigrams) Name() string { return "bigrams" }
 // and punctuation are dropped.
 type Tokenizer struct {
 	seg Segmenter
+	lex *Lexicon // nil: no concept terms
 }
 
-// NewTokenizer returns a tokenizer that cuts CJK text with seg.
-func NewTokenizer(seg Segmenter) *Tokenizer { return &Tokenizer{seg: seg} }
+// NewTokenizer returns a tokenizer that cuts CJK text with seg and adds
+// the concept terms of the bundled lexicon (concepts.txt).
+func NewTokenizer(seg Segmenter) *Tokenizer {
+	return &Tokenizer{seg: seg, lex: DefaultLexicon()}
+}
 
-// Version identifies the tokenizer and its segmenter for saved indexes.
-func (t *Tokenizer) Version() string { return TokenizerVersion + "/" + t.seg.Name() }
+// NewTokenizerLexicon returns a tokenizer with the given lexicon, or
+// none when lex is nil.
+func NewTokenizerLexicon(seg Segmenter, lex *Lexicon) *Tokenizer {
+	return &Tokenizer{seg: seg, lex: lex}
+}
+
+// Version identifies the tokenizer, its segmenter and its lexicon for
+// saved indexes.
+func (t *Tokenizer) Version() string {
+	v := TokenizerVersion + "/" + t.seg.Name()
+	if t.lex != nil {
+		v += "/lex-" + t.lex.sum
+	}
+	return v
+}
 
 // Normalize folds full-width forms to half-width (ＡＢＣ１２３ → abc123,
 // the ideographic space to a space), lowercases, and collapses runs of
@@ -150,6 +167,7 @@ func classify(r rune) runKind {
 func (t *Tokenizer) Tokens(text string) []string {
 	text = Normalize(text)
 	var out []string
+	var words []string // English stems and numbers, for lexicon phrases
 	start, kind := 0, runNone
 	flush := func(end int) {
 		if kind == runNone || start >= end {
@@ -158,6 +176,9 @@ func (t *Tokenizer) Tokens(text string) []string {
 		run := text[start:end]
 		switch kind {
 		case runCJK:
+			if t.lex != nil {
+				out = t.lex.matchZH(run, out)
+			}
 			for _, w := range t.seg.CutSearch(run) {
 				w = strings.TrimSpace(w)
 				if w == "" || zhStop[w] || !hasLetter(w) {
@@ -183,9 +204,12 @@ func (t *Tokenizer) Tokens(text string) []string {
 			if len(w) < 2 || enStop[w] {
 				return
 			}
-			out = append(out, Stem(w))
+			w = Stem(w)
+			out = append(out, w)
+			words = append(words, w)
 		case runDigit:
 			out = append(out, run)
+			words = append(words, run)
 		}
 	}
 	for i, r := range text {
@@ -196,6 +220,9 @@ func (t *Tokenizer) Tokens(text string) []string {
 		}
 	}
 	flush(len(text))
+	if t.lex != nil {
+		out = t.lex.matchEN(words, out)
+	}
 	return out
 }
 

@@ -30,6 +30,16 @@ const (
 	EventTyping       EventType = "typing"
 	EventRead         EventType = "read"
 	EventPresence     EventType = "presence"
+	EventQueue        EventType = "queue"
+	// EventQueueChanged tells every node that an inbox's queue changed
+	// (InboxID; Assigned when a conversation left it for an agent). It
+	// carries no frame: each node recomputes the positions it shows.
+	EventQueueChanged EventType = "queue_changed"
+	// EventKnowledgeChanged tells other nodes that a workspace's knowledge
+	// base changed (Origin names the node that changed it); no frame.
+	EventKnowledgeChanged EventType = "knowledge_changed"
+	EventReminder         EventType = "reminder"
+	EventBotDelta         EventType = "bot_delta" // a streamed piece of a bot answer
 )
 
 // Event is a committed change on its way to live connections. Frame is the
@@ -39,11 +49,14 @@ type Event struct {
 	Type           EventType `json:"type"`
 	WorkspaceID    int64     `json:"workspace_id"`
 	ConversationID int64     `json:"conversation_id,omitempty"`
-	ContactID      int64     `json:"contact_id,omitempty"`  // the conversation's contact
-	AssigneeID     int64     `json:"assignee_id,omitempty"` // the conversation's assignee after the change
-	Seq            int64     `json:"seq,omitempty"`         // message events: the message's seq
-	Private        bool      `json:"private,omitempty"`     // never delivered to contacts
-	AgentsOnly     bool      `json:"agents_only,omitempty"` // e.g. presence
+	ContactID      int64     `json:"contact_id,omitempty"`   // the conversation's contact
+	AssigneeID     int64     `json:"assignee_id,omitempty"`  // the conversation's assignee after the change
+	Seq            int64     `json:"seq,omitempty"`          // message events: the message's seq
+	Private        bool      `json:"private,omitempty"`      // never delivered to contacts
+	AgentsOnly     bool      `json:"agents_only,omitempty"`  // e.g. presence
+	ContactOnly    bool      `json:"contact_only,omitempty"` // e.g. a visitor's queue position
+	InboxID        int64     `json:"inbox_id,omitempty"`     // queue_changed: the inbox
+	Assigned       bool      `json:"assigned,omitempty"`     // queue_changed: by an assignment
 	// Origin identifies the connection that caused the event, so a typing
 	// indicator is not echoed back to the tab that typed. Empty: none.
 	Origin string `json:"origin,omitempty"`

@@ -58,17 +58,18 @@ const ChannelWeb = "web"
 // Inbox is a channel through which contacts reach a workspace; a website
 // widget is one, identified publicly by its token.
 type Inbox struct {
-	ID             int64     `json:"id"`
-	WorkspaceID    int64     `json:"workspace_id"`
-	Name           string    `json:"name"`
-	Channel        string    `json:"channel"`
-	PublicToken    string    `json:"public_token"`
-	Secret         string    `json:"-"`               // HMAC key for identifier_hash; shown once, never listed
-	AllowedOrigins []string  `json:"allowed_origins"` // empty: any origin
-	Greeting       string    `json:"greeting"`
-	Color          string    `json:"color"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	ID             int64          `json:"id"`
+	WorkspaceID    int64          `json:"workspace_id"`
+	Name           string         `json:"name"`
+	Channel        string         `json:"channel"`
+	PublicToken    string         `json:"public_token"`
+	Secret         string         `json:"-"`               // HMAC key for identifier_hash; shown once, never listed
+	AllowedOrigins []string       `json:"allowed_origins"` // empty: any origin
+	Greeting       string         `json:"greeting"`
+	Color          string         `json:"color"`
+	Widget         WidgetSettings `json:"widget"` // look and pre-chat form of the web widget
+	CreatedAt      time.Time      `json:"created_at"`
+	UpdatedAt      time.Time      `json:"updated_at"`
 }
 
 // OriginAllowed reports whether a browser Origin header may use this inbox.
@@ -155,9 +156,12 @@ type Conversation struct {
 	Priority           Priority   `json:"priority"`
 	Labels             []string   `json:"labels"`
 	SnoozedUntil       *time.Time `json:"snoozed_until"`
-	LastSeq            int64      `json:"last_seq"` // seq of the newest message
+	TeamID             int64      `json:"team_id"`   // required team; 0: any
+	QueuedAt           *time.Time `json:"queued_at"` // when it (re-)entered the queue; nil: never queued
+	LastSeq            int64      `json:"last_seq"`  // seq of the newest message
 	ContactLastReadSeq int64      `json:"contact_last_read_seq"`
 	AgentLastReadSeq   int64      `json:"agent_last_read_seq"`
+	Rating             *Rating    `json:"rating"` // the contact's satisfaction rating; nil: not rated
 	CreatedAt          time.Time  `json:"created_at"`
 	UpdatedAt          time.Time  `json:"updated_at"`
 	LastActivityAt     time.Time  `json:"last_activity_at"`
@@ -216,7 +220,10 @@ type Message struct {
 	Body           string       `json:"body"`
 	Attachments    []Attachment `json:"attachments"`
 	ClientMsgID    string       `json:"client_msg_id,omitempty"`
-	CreatedAt      time.Time    `json:"created_at"`
+	// Meta carries structured extras, e.g. the bot's quick-reply buttons
+	// or the source of an answer; nil (stored as NULL) for most messages.
+	Meta      map[string]any `json:"meta,omitempty"`
+	CreatedAt time.Time      `json:"created_at"`
 }
 
 // Validate checks a message a client wants to send, before it is stored.
@@ -296,6 +303,7 @@ type ContactConversation struct {
 	LastSeq            int64     `json:"last_seq"`
 	ContactLastReadSeq int64     `json:"contact_last_read_seq"`
 	AgentLastReadSeq   int64     `json:"agent_last_read_seq"`
+	Rating             *Rating   `json:"rating"`
 	CreatedAt          time.Time `json:"created_at"`
 	UpdatedAt          time.Time `json:"updated_at"`
 	LastActivityAt     time.Time `json:"last_activity_at"`
@@ -304,7 +312,7 @@ type ContactConversation struct {
 // ForContact returns the contact's view of c.
 func (c *Conversation) ForContact() *ContactConversation {
 	return &ContactConversation{ID: c.ID, InboxID: c.InboxID, ContactID: c.ContactID, AssigneeID: c.AssigneeID, Status: c.Status,
-		LastSeq: c.LastSeq, ContactLastReadSeq: c.ContactLastReadSeq, AgentLastReadSeq: c.AgentLastReadSeq,
+		LastSeq: c.LastSeq, ContactLastReadSeq: c.ContactLastReadSeq, AgentLastReadSeq: c.AgentLastReadSeq, Rating: c.Rating,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, LastActivityAt: c.LastActivityAt}
 }
 

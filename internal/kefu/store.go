@@ -163,6 +163,13 @@ type Store interface {
 	MessageStore
 	AttachmentStore
 	SessionStore
+	CannedStore
+	LabelStore
+	SearchStore
+	WorkspaceUpdater
+	RoutingStore
+	BotStore
+	RatingStore
 	Ping(ctx context.Context) error
 	Close() error
 }

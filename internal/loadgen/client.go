@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/lxzan/gws"
 
 	"github.com/kefu-chat/kefu/internal/protocol"
@@ -50,19 +52,38 @@ type wireConversation struct {
 // serverFrame is every server frame flattened. "message" is an object in
 // message frames and a string in error frames, so it stays raw.
 type serverFrame struct {
-	Type              string          `json:"type"`
-	ID                string          `json:"id"`
-	ConversationID    int64           `json:"conversation_id"`
-	Seq               int64           `json:"seq"`
-	ClientMsgID       string          `json:"client_msg_id"`
-	Duplicate         bool            `json:"duplicate"`
-	Code              string          `json:"code"`
-	Message           json.RawMessage `json:"message"`
-	Event             string          `json:"event"`
-	Conversation      json.RawMessage `json:"conversation"`
-	LastSeq           int64           `json:"last_seq"`
-	Count             int             `json:"count"`
-	HeartbeatInterval int             `json:"heartbeat_interval"`
+	Type              string            `json:"type"`
+	ID                string            `json:"id"`
+	ConversationID    int64             `json:"conversation_id"`
+	Seq               int64             `json:"seq"`
+	ClientMsgID       string            `json:"client_msg_id"`
+	Duplicate         bool              `json:"duplicate"`
+	Code              string            `json:"code"`
+	Message           jsontext.Value    `json:"message"`
+	Event             string            `json:"event"`
+	Conversation      *wireConversation `json:"conversation"`
+	LastSeq           int64             `json:"last_seq"`
+	Count             int               `json:"count"`
+	HeartbeatInterval int               `json:"heartbeat_interval"`
+}
+
+// parseFrame decodes a server frame, and for a message frame the message.
+// json/v2 does it in about a third of encoding/json's time; at tens of
+// thousands of frames a second that is the generator's biggest cost after
+// syscalls.
+func parseFrame(b []byte) (*serverFrame, *wireMessage, error) {
+	var f serverFrame
+	if err := jsonv2.Unmarshal(b, &f); err != nil {
+		return nil, nil, err
+	}
+	if f.Type != protocol.TypeMessage {
+		return &f, nil, nil
+	}
+	var m wireMessage
+	if err := jsonv2.Unmarshal(f.Message, &m); err != nil {
+		return nil, nil, err
+	}
+	return &f, &m, nil
 }
 
 // Handler hears what a connection receives. Its methods run on the
@@ -528,27 +549,21 @@ func (c *Conn) reconnect(cut bool) {
 func (c *Conn) OnMessage(ws *gws.Conn, msg *gws.Message) {
 	defer msg.Close()
 	now := time.Now()
-	var f serverFrame
-	if err := json.Unmarshal(msg.Bytes(), &f); err != nil {
+	f, m, err := parseFrame(msg.Bytes())
+	if err != nil {
 		c.p.stats.Fail("bad frame from server")
 		return
 	}
 	switch f.Type {
 	case protocol.TypeMessage:
 		c.p.stats.Received.Add(1)
-		var m wireMessage
-		if json.Unmarshal(f.Message, &m) != nil {
-			c.p.stats.Fail("bad message frame from server")
-			return
-		}
-		c.h.Message(c, &m, now)
+		c.h.Message(c, m, now)
 	case protocol.TypeAck:
-		c.ack(&f, now)
+		c.ack(f, now)
 	case protocol.TypeConversation:
 		c.p.stats.Conversations.Add(1)
-		var cv wireConversation
-		if json.Unmarshal(f.Conversation, &cv) == nil {
-			c.h.Conversation(c, f.Event, &cv, now)
+		if f.Conversation != nil {
+			c.h.Conversation(c, f.Event, f.Conversation, now)
 		}
 	case protocol.TypeResumed:
 		c.p.stats.Resumed.Add(1)
@@ -564,7 +579,7 @@ func (c *Conn) OnMessage(ws *gws.Conn, msg *gws.Message) {
 		}
 		c.mu.Unlock()
 	case protocol.TypeError:
-		c.errorFrame(&f)
+		c.errorFrame(f)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lxzan/gws"
 
+	"github.com/kefu-chat/kefu/internal/kefu"
 	"github.com/kefu-chat/kefu/internal/protocol"
 )
 
@@ -212,5 +213,29 @@ func TestClassify(t *testing.T) {
 		if got := classify(fmt.Errorf("%s", in)); got != want {
 			t.Errorf("classify(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestParseFrame reads the frames the server's own encoder writes: in an
+// error frame "message" is a string, in a message frame an object, and
+// both must decode (a retryable error that failed to decode would leave
+// its send unacknowledged).
+func TestParseFrame(t *testing.T) {
+	f, _, err := parseFrame(protocol.EncodeError("s1", kefu.Errorf(kefu.ERateLimited, "slow down")))
+	if err != nil || f.Type != protocol.TypeError || f.ID != "s1" || f.Code != kefu.ERateLimited {
+		t.Fatalf("error frame: %+v, %v", f, err)
+	}
+	f, m, err := parseFrame(protocol.EncodeMessage(&kefu.Message{ID: 7, ConversationID: 3, Seq: 2, SenderType: kefu.SenderAgent,
+		SenderID: 9, Kind: kefu.KindText, Body: "hi", ClientMsgID: "c1"}))
+	if err != nil || f.Type != protocol.TypeMessage || m == nil || m.ID != 7 || m.ConversationID != 3 || m.Seq != 2 ||
+		m.SenderType != "agent" || m.SenderID != 9 || m.ClientMsgID != "c1" {
+		t.Fatalf("message frame: %+v %+v, %v", f, m, err)
+	}
+	f, _, err = parseFrame(protocol.Encode(&protocol.Ack{Type: protocol.TypeAck, ID: "s2", ConversationID: 3, Seq: 5, Duplicate: true}))
+	if err != nil || f.Type != protocol.TypeAck || f.ID != "s2" || f.Seq != 5 || !f.Duplicate {
+		t.Fatalf("ack frame: %+v, %v", f, err)
+	}
+	if _, _, err := parseFrame([]byte(`{"type":"message","message":"not an object"}`)); err == nil {
+		t.Fatal("a message frame without a message object was accepted")
 	}
 }

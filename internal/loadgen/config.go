@@ -48,16 +48,22 @@ type Config struct {
 	Concurrency int    `json:"concurrency"`
 
 	// Output and bounds.
-	JSON    bool          `json:"-"`
-	Quiet   bool          `json:"-"`
-	Timeout time.Duration `json:"timeout"`
-	Cleanup bool          `json:"cleanup"`
+	JSON       bool          `json:"-"`
+	CPUProfile string        `json:"-"`
+	Quiet      bool          `json:"-"`
+	Timeout    time.Duration `json:"timeout"`
+	Cleanup    bool          `json:"cleanup"`
 
 	// idle
 	Conns       int           `json:"conns,omitempty"`
 	ConnectRate float64       `json:"connect_rate,omitempty"`
 	Hold        time.Duration `json:"hold,omitempty"`
 	Settle      time.Duration `json:"settle,omitempty"`
+
+	// assign
+	Queued   int           `json:"queued,omitempty"`
+	Capacity int           `json:"capacity,omitempty"`
+	Think    time.Duration `json:"think,omitempty"`
 
 	// chat, resume, throughput, burst
 	Visitors    int           `json:"visitors,omitempty"`
@@ -113,6 +119,7 @@ func commonFlags(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.Concurrency, "concurrency", 64, "REST requests and WebSocket dials in flight at once, per process")
 	fs.BoolVar(&c.JSON, "json", false, "print machine-readable results on stdout (the summary goes to stderr)")
 	fs.BoolVar(&c.Quiet, "quiet", false, "no progress line")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write the generator's own CPU profile to this file (worker N of --procs writes FILE.N), to see how much of a figure is the generator's cost")
 	fs.DurationVar(&c.Timeout, "timeout", 0, "hard limit on the whole run, setup included (default: derived from the scenario's durations)")
 	fs.BoolVar(&c.Cleanup, "cleanup", true, "resolve the conversations the run created, at the end")
 }

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -39,7 +40,7 @@ type scenario struct {
 	finish func(c *Config, r *Result)
 }
 
-var scenarios = []*scenario{idleScenario, chatScenario, burstScenario, resumeScenario, throughputScenario}
+var scenarios = []*scenario{idleScenario, chatScenario, burstScenario, resumeScenario, throughputScenario, assignScenario}
 
 func lookup(name string) *scenario {
 	for _, s := range scenarios {
@@ -227,6 +228,14 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "kefu-loadgen %s: %v\n", sc.name, err)
 		return exitUsage
 	}
+	if cfg.CPUProfile != "" {
+		stop, err := startCPUProfile(cfg.CPUProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "kefu-loadgen %s: %v\n", sc.name, err)
+			return exitUsage
+		}
+		defer stop()
+	}
 	if os.Getenv(workerEnv) == "1" {
 		return runWorker(ctx, sc, cfg, stdin, stdout, stderr)
 	}
@@ -243,6 +252,26 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitFail
 	}
 	return exitOK
+}
+
+// startCPUProfile profiles this process into path, or into path.N in
+// worker N, so that workers do not overwrite each other's profile.
+func startCPUProfile(path string) (stop func(), err error) {
+	if i := os.Getenv(workerIndexEnv); i != "" {
+		path += "." + i
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // orchestrate prepares the fixture, runs the scenario in this process or

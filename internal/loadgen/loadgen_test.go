@@ -72,6 +72,17 @@ func TestSmoke(t *testing.T) {
 		}
 	})
 
+	t.Run("assign", func(t *testing.T) {
+		r := runScenario(t, append([]string{"assign", "--queued", "60", "--agents", "4", "--capacity", "2", "--duration", "20s",
+			"--agent-prefix", "assign"}, common...))
+		if r.Counts["assigned_on_online"] != 8 || r.Counts["assigned_total"] != 60 || r.Counts["double_assignments"] != 0 {
+			t.Errorf("counts: %v; want 8 assigned when agents come online and all 60 in the end, none twice", r.Counts)
+		}
+		if h := r.Latency["resolve_to_next_assigned"]; h == nil || h.Count() != 52 {
+			t.Errorf("resolve_to_next_assigned samples: %v, want 52", h)
+		}
+	})
+
 	t.Run("idle over two processes", func(t *testing.T) {
 		r := runScenario(t, append([]string{"idle", "--conns", "200", "--hold", "2s", "--settle", "0s",
 			"--procs", "2", "--source-addrs", "127.0.0.2,127.0.0.3"}, common...))

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -28,6 +29,10 @@ import (
 // parent died) it stops at its next barrier; its --timeout bounds it anyway.
 
 const workerEnv = "KEFU_LOADGEN_WORKER"
+
+// workerIndexEnv tells a worker its index before it reads its spec, for
+// what must be known at once (the name of its CPU profile).
+const workerIndexEnv = "KEFU_LOADGEN_WORKER_INDEX"
 
 type workerSpec struct {
 	Index   int      `json:"index"`
@@ -152,7 +157,7 @@ func runParent(ctx context.Context, sc *scenario, env *Env, args []string, hooks
 	started := 0
 	for i := range n {
 		cmd := exec.CommandContext(ctx, exe, args...)
-		cmd.Env = append(os.Environ(), workerEnv+"=1")
+		cmd.Env = append(os.Environ(), workerEnv+"=1", workerIndexEnv+"="+strconv.Itoa(i))
 		cmd.Stderr = stderr
 		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 		cmd.WaitDelay = 30 * time.Second

@@ -37,9 +37,12 @@ const (
 	TypeAck          = "ack"
 	TypeMessage      = "message"
 	TypeConversation = "conversation"
+	TypeQueue        = "queue"
+	TypeReminder     = "reminder"
 	TypeResumed      = "resumed"
 	TypePong         = "pong"
 	TypeError        = "error"
+	TypeBotDelta     = "bot_delta"
 )
 
 // Error codes that exist only on the socket; the rest are kefu's.
@@ -255,9 +258,37 @@ type MessageFrame struct {
 
 type ConversationFrame struct {
 	Type         string   `json:"type"`
-	Event        string   `json:"event"` // created, updated
+	Event        string   `json:"event"` // created, updated, assigned, transferred
 	Changed      []string `json:"changed,omitempty"`
 	Conversation any      `json:"conversation"` // *kefu.Conversation, or *kefu.ContactConversation for visitors
+	// Routing detail, for agents only: why an assignment was made
+	// (sticky, least_loaded, round_robin, queue, manual, transfer), and
+	// for a transfer where it came from and went, and the seq of the
+	// private note that carries the transfer note.
+	Reason      string `json:"reason,omitempty"`
+	FromAgentID int64  `json:"from_agent_id,omitempty"`
+	ToTeamID    int64  `json:"to_team_id,omitempty"`
+	NoteSeq     int64  `json:"note_seq,omitempty"`
+}
+
+// QueueFrame tells a waiting visitor their place in the queue (Position,
+// EstimatedWait in seconds, omitted while unknown), and agents the length
+// of an inbox's queue (InboxID, Length).
+type QueueFrame struct {
+	Type           string `json:"type"`
+	ConversationID int64  `json:"conversation_id,omitempty"`
+	Position       int    `json:"position,omitempty"`
+	EstimatedWait  *int   `json:"estimated_wait,omitempty"`
+	InboxID        int64  `json:"inbox_id,omitempty"`
+	Length         *int   `json:"length,omitempty"`
+}
+
+// ReminderFrame reminds an assignee that a contact has waited since
+// WaitingSince for an answer.
+type ReminderFrame struct {
+	Type           string    `json:"type"`
+	ConversationID int64     `json:"conversation_id"`
+	WaitingSince   time.Time `json:"waiting_since"`
 }
 
 type TypingFrame struct {
@@ -266,6 +297,16 @@ type TypingFrame struct {
 	SenderType     kefu.SenderType `json:"sender_type"`
 	SenderID       int64           `json:"sender_id"`
 	On             bool            `json:"on"`
+}
+
+// BotDeltaFrame is a piece of a bot answer being streamed from a language
+// model. It is live-only (never stored or replayed): the final answer
+// arrives as one ordinary message whose meta.stream_id names the stream.
+type BotDeltaFrame struct {
+	Type           string `json:"type"`
+	ConversationID int64  `json:"conversation_id"`
+	StreamID       string `json:"stream_id"`
+	Text           string `json:"text"`
 }
 
 type ReadFrame struct {

@@ -13,7 +13,8 @@ import (
 )
 
 // session is the per-connection state of the read side. It is touched only
-// by the connection's read loop, so it needs no lock.
+// by the connection's reader (one at a time, under wsConn.readMu), so it
+// needs no lock of its own.
 type session struct {
 	s       *Server
 	sock    *gws.Conn
@@ -27,68 +28,27 @@ type session struct {
 	strikes int     // frames over the limit in a row
 }
 
-// events implements gws.Event for every connection; per-connection state is
-// the session in the socket's storage.
-type events struct{ s *Server }
-
-func sessionOf(sock *gws.Conn) *session {
-	v, _ := sock.Session().Load("")
-	sess, _ := v.(*session)
-	return sess
-}
-
-func (e *events) OnOpen(*gws.Conn) {}
-
-func (e *events) OnClose(sock *gws.Conn, err error) {
-	sess := sessionOf(sock)
-	if sess == nil || sess.hc == nil {
+// message handles one complete data message from the client.
+func (s *session) message(text bool, payload []byte) {
+	if !s.allow() {
 		return
 	}
-	sess.hc.Close(protocol.CloseNormal, "")
-	e.s.opts.Metrics.Connections.WithLabelValues(sess.role).Dec()
-	e.s.opts.Metrics.DisconnectsTotal.WithLabelValues("closed").Inc()
-	if sess.actor.IsAgent() && !e.s.hub.AgentConnected(sess.actor.WorkspaceID, sess.actor.ID) {
-		// The agent's last connection is gone; routing (which wants a
-		// grace period) builds on this.
-		_ = e.s.chat.SetPresence(context.Background(), sess.actor, protocol.PresenceOffline)
-	}
-}
-
-func (e *events) OnPing(sock *gws.Conn, payload []byte) {
-	_ = sock.SetReadDeadline(time.Now().Add(e.s.opts.IdleTimeout))
-	_ = sock.WritePong(payload)
-}
-
-func (e *events) OnPong(sock *gws.Conn, _ []byte) {
-	_ = sock.SetReadDeadline(time.Now().Add(e.s.opts.IdleTimeout))
-}
-
-func (e *events) OnMessage(sock *gws.Conn, msg *gws.Message) {
-	defer msg.Close()
-	sess := sessionOf(sock)
-	if sess == nil || sess.hc == nil {
+	if !text {
+		s.fail("", kefu.Errorf(protocol.EBadJSON, "frames must be JSON text"))
 		return
 	}
-	_ = sock.SetReadDeadline(time.Now().Add(e.s.opts.IdleTimeout))
-	if !sess.allow() {
-		return
-	}
-	if msg.Opcode != gws.OpcodeText {
-		sess.fail("", kefu.Errorf(protocol.EBadJSON, "frames must be JSON text"))
-		return
-	}
-	f, err := protocol.Decode(msg.Bytes())
+	f, err := protocol.Decode(payload)
 	if err != nil {
 		id := ""
 		if f != nil {
 			id = f.ID
 		}
-		sess.fail(id, err)
+		s.fail(id, err)
 		return
 	}
-	e.s.opts.Metrics.FramesIn.WithLabelValues(f.Type).Inc()
-	if err := sess.handle(f); err != nil {
-		sess.fail(f.ID, err)
+	s.s.opts.Metrics.FramesIn.WithLabelValues(f.Type).Inc()
+	if err := s.handle(f); err != nil {
+		s.fail(f.ID, err)
 	}
 }
 

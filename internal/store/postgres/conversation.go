@@ -12,21 +12,25 @@ import (
 )
 
 const conversationColumns = `id, workspace_id, inbox_id, contact_id, COALESCE(assignee_id, 0), status, priority,
-	labels, snoozed_until, last_seq, contact_last_read_seq, agent_last_read_seq, created_at, updated_at, last_activity_at`
+	labels, snoozed_until, last_seq, contact_last_read_seq, agent_last_read_seq, created_at, updated_at, last_activity_at,
+	COALESCE(team_id, 0), queued_at, rating_score, rating_comment, rated_at`
 
 func scanConversation(row scanner) (*kefu.Conversation, error) {
 	var c kefu.Conversation
 	var labels []byte
+	var rating ratingCols
 	if err := row.Scan(&c.ID, &c.WorkspaceID, &c.InboxID, &c.ContactID, &c.AssigneeID, &c.Status, &c.Priority,
 		&labels, &c.SnoozedUntil, &c.LastSeq, &c.ContactLastReadSeq, &c.AgentLastReadSeq,
-		&c.CreatedAt, &c.UpdatedAt, &c.LastActivityAt); err != nil {
+		&c.CreatedAt, &c.UpdatedAt, &c.LastActivityAt, &c.TeamID, &c.QueuedAt, &rating.score, &rating.comment, &rating.at); err != nil {
 		return nil, err
 	}
+	c.Rating = rating.rating()
 	var err error
 	if c.Labels, err = decodeStrings(labels); err != nil {
 		return nil, err
 	}
 	c.SnoozedUntil = utcPtr(c.SnoozedUntil)
+	c.QueuedAt = utcPtr(c.QueuedAt)
 	c.CreatedAt, c.UpdatedAt, c.LastActivityAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC(), c.LastActivityAt.UTC()
 	return &c, nil
 }

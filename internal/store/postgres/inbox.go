@@ -8,15 +8,16 @@ import (
 	"github.com/kefu-chat/kefu/internal/kefu"
 )
 
-const inboxColumns = `id, workspace_id, name, channel, public_token, secret, allowed_origins, greeting, color, created_at, updated_at`
+const inboxColumns = `id, workspace_id, name, channel, public_token, secret, allowed_origins, greeting, color, created_at, updated_at, widget`
 
 func scanInbox(row scanner) (*kefu.Inbox, error) {
 	var in kefu.Inbox
-	var origins []byte
+	var origins, widget []byte
 	if err := row.Scan(&in.ID, &in.WorkspaceID, &in.Name, &in.Channel, &in.PublicToken, &in.Secret,
-		&origins, &in.Greeting, &in.Color, &in.CreatedAt, &in.UpdatedAt); err != nil {
+		&origins, &in.Greeting, &in.Color, &in.CreatedAt, &in.UpdatedAt, &widget); err != nil {
 		return nil, err
 	}
+	in.Widget = decodeWidget(widget)
 	var err error
 	if in.AllowedOrigins, err = decodeStrings(origins); err != nil {
 		return nil, err
@@ -40,11 +41,15 @@ func (s *Store) CreateInbox(ctx context.Context, in *kefu.Inbox) error {
 	if err != nil {
 		return wrap(err, "inbox")
 	}
+	widget, err := widgetJSON(&in.Widget)
+	if err != nil {
+		return wrap(err, "inbox")
+	}
 	err = s.pool.QueryRow(ctx, `
-		INSERT INTO inboxes (workspace_id, name, channel, public_token, secret, allowed_origins, greeting, color, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		INSERT INTO inboxes (workspace_id, name, channel, public_token, secret, allowed_origins, greeting, color, created_at, updated_at, widget)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
 		in.WorkspaceID, in.Name, in.Channel, in.PublicToken, in.Secret, origins, in.Greeting, in.Color,
-		in.CreatedAt, in.UpdatedAt).Scan(&in.ID)
+		in.CreatedAt, in.UpdatedAt, widget).Scan(&in.ID)
 	return wrap(err, "inbox")
 }
 
@@ -83,13 +88,17 @@ func (s *Store) UpdateInbox(ctx context.Context, in *kefu.Inbox) error {
 	if err != nil {
 		return wrap(err, "inbox")
 	}
+	widget, err := widgetJSON(&in.Widget)
+	if err != nil {
+		return wrap(err, "inbox")
+	}
 	now := kefu.Now()
 	tag, err := s.pool.Exec(ctx, `
 		UPDATE inboxes SET name = $3, channel = $4, public_token = $5, secret = $6,
-			allowed_origins = $7, greeting = $8, color = $9, updated_at = $10
+			allowed_origins = $7, greeting = $8, color = $9, updated_at = $10, widget = $11
 		WHERE workspace_id = $1 AND id = $2`,
 		in.WorkspaceID, in.ID, in.Name, in.Channel, in.PublicToken, in.Secret, origins,
-		in.Greeting, in.Color, now)
+		in.Greeting, in.Color, now, widget)
 	if err != nil {
 		return wrap(err, "inbox")
 	}

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,37 +17,106 @@ import (
 	"github.com/kefu-chat/kefu/internal/store/groupcommit"
 )
 
-// appendSQL stores one message and assigns its seq in a single statement.
-// The UPDATE takes the conversation's row lock, so appends to one
-// conversation from any node are serialised by the database, and the new
-// last_seq is the message's seq: no gap, no duplicate. The UPDATE matches
-// nothing, and so nothing is inserted and no seq is consumed, when the
-// conversation is missing, belongs to another workspace, or already holds a
-// message from this sender with this client_msg_id (a NULL id never
-// matches, so it never dedups). NOT EXISTS reads the statement's snapshot,
-// so it can miss a message another node commits while this statement waits
-// for the row lock; the unique index on messages then fails the statement,
-// and the retry (see flushAppends) finds the original.
+// A batch of appends is committed by two statements sent together, in one
+// implicit transaction and one round trip: lockSQL, then appendSQL.
+//
+// Both find rows of conversations and messages only by per-row index
+// lookups (LATERAL subqueries, which cannot be flattened into joins) and,
+// for the UPDATE, by ctid, never through a join whose method the planner
+// picks from row estimates. The statements are prepared once per
+// connection and their generic plan is kept; planned while the tables
+// were small (a new install, a test), a hash join over a sequential scan
+// would be kept too, and cost more with every row and every dead tuple
+// the append-heavy tables gain.
+
+// Both statements find a conversation by its primary key and check its
+// workspace with "workspace_id + 0", which no index can serve. Their
+// generic plan is made once per writer connection, often while the table
+// is nearly empty, and then every index looks alike: a plan that probed
+// conversations_load (workspace_id, ...) and filtered on id was measured
+// taking 120-350 ms per batch at 4,000 conversations (1,100 msg/s instead
+// of 8,000), since it reads every conversation of the workspace per row.
+
+// lockSQL takes the row locks of a batch's conversations in the order of
+// $1, which the caller sorts. Every node locks in id order, so batches
+// touching the same conversations queue behind one another instead of
+// deadlocking, and while a conversation's lock is held nothing else can
+// append to it or change it.
+//
+//	$1 conversation ids, ascending  $2 their workspace ids
+const lockSQL = `
+SELECT c.id
+FROM unnest($1::bigint[], $2::bigint[]) AS k(id, workspace_id)
+CROSS JOIN LATERAL (
+	SELECT id FROM conversations WHERE id = k.id AND workspace_id + 0 = k.workspace_id
+	FOR NO KEY UPDATE
+) c`
+
+// appendSQL stores a batch of messages, passed as one array per column,
+// and assigns their seqs in one statement. It runs after lockSQL, so its
+// snapshot sees each locked conversation's latest version and every
+// message committed to it before. A message whose conversation is missing
+// or in another workspace matches no conversation row and is skipped; so
+// is a duplicate, one from a sender with a client_msg_id already stored in
+// the conversation or earlier in this batch. The messages left are
+// numbered per conversation in arrival order after its last_seq, which is
+// then raised to the highest of them: no gap, no duplicate. Ids are drawn
+// from the table's sequence up front so the result needs no join with
+// what the INSERT returns. The conversation row is updated through the
+// ctid of the version this snapshot sees, which is the latest since the
+// row is locked. The statement returns one row per stored message with
+// its position in the input (ord, from 1); the caller resolves the
+// others. The unique indexes on messages remain the backstop should
+// anything append without the lock.
+//
+// Every CTE row count here is a guess to the planner (the arrays' length
+// is unknown to a generic plan), so nothing joins two CTEs: a nested loop
+// chosen on a guess of two rows would make a batch of 500 quadratic.
 //
 //	$1 now  $2 conversation  $3 workspace  $4 sender_type  $5 sender_id
-//	$6 client_msg_id  $7 kind  $8 body  $9 attachments
+//	$6 client_msg_id ('' for none)  $7 kind  $8 body  $9 attachments
+//	$10 meta ('' for none)
 const appendSQL = `
-WITH c AS (
-	UPDATE conversations
-	SET last_seq = last_seq + 1, last_activity_at = $1, updated_at = $1
-	WHERE id = $2 AND workspace_id = $3
-	  AND NOT EXISTS (SELECT 1 FROM messages
-		WHERE conversation_id = $2 AND sender_type = $4 AND sender_id = $5 AND client_msg_id = $6::text)
-	RETURNING last_seq, contact_id, COALESCE(assignee_id, 0) AS assignee_id
-), m AS (
-	INSERT INTO messages (workspace_id, conversation_id, seq, sender_type, sender_id, kind, body, attachments, client_msg_id, created_at)
-	SELECT $3, $2, c.last_seq, $4, $5, $7, $8, $9, $6::text, $1 FROM c
-	RETURNING id, seq
+WITH input AS (
+	SELECT conversation_id, workspace_id, sender_type, sender_id, NULLIF(client_msg_id, '') AS client_msg_id,
+		kind, body, attachments, NULLIF(meta, '') AS meta, ord
+	FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+		WITH ORDINALITY AS t(conversation_id, workspace_id, sender_type, sender_id, client_msg_id, kind, body, attachments, meta, ord)
+), valid AS (
+	SELECT i.*, c.tid, c.last_seq, c.contact_id, c.assignee_id,
+		row_number() OVER (PARTITION BY i.conversation_id, i.sender_type, i.sender_id, i.client_msg_id ORDER BY i.ord) AS nth
+	FROM input i
+	CROSS JOIN LATERAL (
+		SELECT ctid AS tid, last_seq, contact_id, COALESCE(assignee_id, 0) AS assignee_id
+		FROM conversations WHERE id = i.conversation_id AND workspace_id + 0 = i.workspace_id
+		LIMIT 1
+	) c
+), fresh AS (
+	SELECT v.*, v.last_seq + row_number() OVER (PARTITION BY v.conversation_id ORDER BY v.ord) AS seq,
+		nextval('messages_id_seq') AS id
+	FROM valid v
+	LEFT JOIN LATERAL (
+		SELECT true AS hit FROM messages m
+		WHERE m.conversation_id = v.conversation_id AND m.sender_type = v.sender_type
+		  AND m.sender_id = v.sender_id AND m.client_msg_id = v.client_msg_id
+		LIMIT 1
+	) d ON true
+	WHERE (v.client_msg_id IS NULL OR v.nth = 1) AND d.hit IS NULL
+), bumped AS (
+	UPDATE conversations c
+	SET last_seq = t.last_seq, last_activity_at = $1, updated_at = $1
+	FROM (SELECT tid, max(seq) AS last_seq FROM fresh GROUP BY tid) t
+	WHERE c.ctid = t.tid
+), stored AS (
+	INSERT INTO messages (id, workspace_id, conversation_id, seq, sender_type, sender_id, kind, body, attachments, client_msg_id, created_at, meta)
+	SELECT id, workspace_id, conversation_id, seq, sender_type, sender_id, kind, body,
+		attachments::jsonb, client_msg_id, $1, meta::jsonb
+	FROM fresh
 )
-SELECT m.id, m.seq, c.contact_id, c.assignee_id FROM m, c`
+SELECT ord, id, seq, contact_id, assignee_id FROM fresh`
 
 const messageColumns = `m.id, m.workspace_id, m.conversation_id, m.seq, m.sender_type, m.sender_id, m.kind, m.body,
-	m.attachments, COALESCE(m.client_msg_id, ''), m.created_at`
+	m.attachments, COALESCE(m.client_msg_id, ''), m.created_at, m.meta`
 
 // originalSQL finds the message an idempotent retry duplicates, with the
 // conversation's current routing state.
@@ -57,9 +127,9 @@ WHERE c.id = $1 AND c.workspace_id = $2 AND m.sender_type = $3 AND m.sender_id =
 
 func scanMessage(row scanner, extra ...any) (*kefu.Message, error) {
 	var m kefu.Message
-	var atts []byte
+	var atts, meta []byte
 	dest := append([]any{&m.ID, &m.WorkspaceID, &m.ConversationID, &m.Seq, &m.SenderType, &m.SenderID,
-		&m.Kind, &m.Body, &atts, &m.ClientMsgID, &m.CreatedAt}, extra...)
+		&m.Kind, &m.Body, &atts, &m.ClientMsgID, &m.CreatedAt, &meta}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -67,13 +137,19 @@ func scanMessage(row scanner, extra ...any) (*kefu.Message, error) {
 	if m.Attachments, err = decodeAttachments(atts); err != nil {
 		return nil, err
 	}
+	if len(meta) > 0 {
+		if err := json.Unmarshal(meta, &m.Meta); err != nil {
+			return nil, err
+		}
+	}
 	m.CreatedAt = m.CreatedAt.UTC()
 	return &m, nil
 }
 
 func decodeAttachments(b []byte) ([]kefu.Attachment, error) {
 	out := []kefu.Attachment{}
-	if len(b) > 0 {
+	// Most messages have none; skip the decoder for them.
+	if len(b) > 0 && string(b) != "[]" {
 		if err := json.Unmarshal(b, &out); err != nil {
 			return nil, err
 		}
@@ -113,13 +189,13 @@ func (s *Store) AppendMessageAsync(ctx context.Context, m *kefu.Message, done fu
 type pending struct {
 	i    int // index in the batch
 	m    *kefu.Message
-	atts []byte // attachments as stored
+	atts string // attachments as stored
+	meta string // "" (SQL NULL) when the message has none
 }
 
-// flushAppends commits a batch in one transaction, pipelining one
-// statement per message. If the transaction fails as a whole, nothing of it
-// was committed, and each message is retried alone so that one bad message
-// (or a race with another node) cannot fail the others.
+// flushAppends commits a batch in one transaction. If the transaction
+// fails as a whole, nothing of it was committed, and each message is
+// retried alone so that one bad message cannot fail the others.
 func (s *Store) flushAppends(ctx context.Context, reqs []*kefu.Message) ([]*kefu.AppendResult, []error) {
 	// The batcher runs flushes detached from callers; bound them so that a
 	// hung database fails the waiting appends instead of stalling the
@@ -135,20 +211,15 @@ func (s *Store) flushAppends(ctx context.Context, reqs []*kefu.Message) ([]*kefu
 			errs[i] = kefu.Errorf(kefu.EInvalid, "attachments: %v", err)
 			continue
 		}
-		items = append(items, pending{i: i, m: m, atts: atts})
-	}
-	// Lock conversations in id order: another node's batch does the same,
-	// so two batches touching the same conversations cannot deadlock. The
-	// sort is stable, so one conversation's messages keep arrival order.
-	slices.SortStableFunc(items, func(a, b pending) int {
-		switch {
-		case a.m.ConversationID < b.m.ConversationID:
-			return -1
-		case a.m.ConversationID > b.m.ConversationID:
-			return 1
+		var meta []byte
+		if len(m.Meta) > 0 {
+			if meta, err = json.Marshal(m.Meta); err != nil {
+				errs[i] = kefu.Errorf(kefu.EInvalid, "meta: %v", err)
+				continue
+			}
 		}
-		return 0
-	})
+		items = append(items, pending{i: i, m: m, atts: string(atts), meta: string(meta)})
+	}
 	unknown, err := s.appendBatch(ctx, items, results, errs)
 	if err == nil {
 		return results, errs
@@ -170,12 +241,12 @@ func (s *Store) flushAppends(ctx context.Context, reqs []*kefu.Message) ([]*kefu
 	return results, errs
 }
 
-// appendBatch runs items in one transaction and one round trip: the
-// statements are pipelined without BEGIN, and a pipeline that ends in a
-// single Sync is one implicit transaction, committed when the server
-// answers the Sync and rolled back as a whole if any statement fails. So
-// a batch costs one round trip and one WAL flush, however many messages
-// it holds.
+// appendBatch stores items (in arrival order) in one transaction and one
+// round trip: lockSQL and appendSQL are pipelined without BEGIN, and a
+// pipeline that ends in a single Sync is one implicit transaction,
+// committed when the server answers the Sync and rolled back as a whole if
+// either statement fails. So a batch costs one round trip, one WAL flush
+// and two statements, however many messages it holds.
 //
 // On error, unknown reports that the transaction may have committed (the
 // connection failed after the batch was sent); if it is false, nothing of
@@ -186,34 +257,113 @@ func (s *Store) appendBatch(ctx context.Context, items []pending, results []*kef
 	}
 	now := kefu.Now()
 	var b pgx.Batch
-	for _, it := range items {
-		b.Queue(appendSQL, appendArgs(it, now)...)
-	}
-	br := s.pool.SendBatch(ctx, &b)
-	var unresolved []pending
-	for _, it := range items {
-		res, err := scanAppend(br.QueryRow(), it, now)
-		if errors.Is(err, pgx.ErrNoRows) {
-			unresolved = append(unresolved, it)
-			continue
-		}
-		if err != nil {
-			br.Close()
-			return outcomeUnknown(err), err
-		}
-		results[it.i] = res
+	convs, workspaces := lockArgs(items)
+	b.Queue(lockSQL, convs, workspaces)
+	b.Queue(appendSQL, appendArgs(items, now)...)
+	br := s.writers.SendBatch(ctx, &b)
+	stored, err := readAppend(br, items, now, results)
+	if err != nil {
+		br.Close()
+		return outcomeUnknown(err), err
 	}
 	if err := br.Close(); err != nil {
 		return outcomeUnknown(err), err
+	}
+	if stored == len(items) {
+		return false, nil
 	}
 	// Committed. A message that stored nothing is a duplicate (of an
 	// earlier batch, another node's, or an earlier message of this very
 	// batch) or has no conversation in its workspace. Messages are never
 	// deleted, so looking the original up after the commit is safe.
-	for _, it := range unresolved {
-		results[it.i], errs[it.i] = s.resolve(ctx, it)
+	for _, it := range items {
+		if results[it.i] == nil {
+			results[it.i], errs[it.i] = s.resolve(ctx, it)
+		}
 	}
 	return false, nil
+}
+
+// readAppend reads the answers to lockSQL and appendSQL into results and
+// returns how many messages were stored.
+func readAppend(br pgx.BatchResults, items []pending, now time.Time, results []*kefu.AppendResult) (int, error) {
+	if _, err := br.Exec(); err != nil {
+		return 0, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	stored := 0
+	var ord int64
+	var id, seq, contact, assignee int64
+	for rows.Next() {
+		if err := rows.Scan(&ord, &id, &seq, &contact, &assignee); err != nil {
+			return 0, err
+		}
+		if ord < 1 || ord > int64(len(items)) {
+			return 0, fmt.Errorf("postgres: append returned row %d of a batch of %d", ord, len(items))
+		}
+		it := items[ord-1]
+		res, err := storedResult(it, now, id, seq)
+		if err != nil {
+			return 0, err
+		}
+		res.ContactID, res.AssigneeID = contact, assignee
+		results[it.i] = res
+		stored++
+	}
+	return stored, rows.Err()
+}
+
+// lockArgs lists the batch's conversations once each, in id order, with
+// their workspaces.
+func lockArgs(items []pending) (convs, workspaces []int64) {
+	type key struct{ conv, ws int64 }
+	keys := make([]key, 0, len(items))
+	for _, it := range items {
+		keys = append(keys, key{it.m.ConversationID, it.m.WorkspaceID})
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if c := cmp.Compare(a.conv, b.conv); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ws, b.ws)
+	})
+	keys = slices.Compact(keys)
+	convs, workspaces = make([]int64, len(keys)), make([]int64, len(keys))
+	for i, k := range keys {
+		convs[i], workspaces[i] = k.conv, k.ws
+	}
+	return convs, workspaces
+}
+
+// appendArgs passes the batch to appendSQL as one array per column.
+func appendArgs(items []pending, now time.Time) []any {
+	n := len(items)
+	convs, workspaces, senderIDs := make([]int64, n), make([]int64, n), make([]int64, n)
+	senderTypes, clientIDs, kinds, bodies := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	atts, metas := make([]string, n), make([]string, n)
+	for i, it := range items {
+		m := it.m
+		convs[i], workspaces[i], senderIDs[i] = m.ConversationID, m.WorkspaceID, m.SenderID
+		senderTypes[i], clientIDs[i], kinds[i], bodies[i] = string(m.SenderType), m.ClientMsgID, string(m.Kind), m.Body
+		atts[i], metas[i] = it.atts, it.meta
+	}
+	return []any{now, convs, workspaces, senderTypes, senderIDs, clientIDs, kinds, bodies, atts, metas}
+}
+
+// storedResult is the result of a message stored with id and seq.
+func storedResult(it pending, now time.Time, id, seq int64) (*kefu.AppendResult, error) {
+	msg := *it.m
+	msg.ID, msg.Seq, msg.CreatedAt = id, seq, now
+	// Report the attachments exactly as a later ListMessages will.
+	var err error
+	if msg.Attachments, err = decodeAttachments([]byte(it.atts)); err != nil {
+		return nil, err
+	}
+	return &kefu.AppendResult{Message: &msg}, nil
 }
 
 // outcomeUnknown reports whether a failed batch may still have committed:
@@ -238,48 +388,22 @@ func (s *Store) resolve(ctx context.Context, it pending) (*kefu.AppendResult, er
 	return res, err
 }
 
-// appendOne stores one message in its own transaction (the statement is
-// atomic on its own), retrying a few times when it only lost a race with
-// another node, e.g. on the same client_msg_id.
+// appendOne stores one message in its own transaction, retrying a few
+// times when it only lost a race with a writer that does not take the
+// conversation lock first.
 func (s *Store) appendOne(ctx context.Context, it pending) (*kefu.AppendResult, error) {
+	one := []pending{{m: it.m, atts: it.atts, meta: it.meta}}
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		now := kefu.Now()
-		var res *kefu.AppendResult
-		res, err = scanAppend(s.pool.QueryRow(ctx, appendSQL, appendArgs(it, now)...), it, now)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return s.resolve(ctx, it)
-		}
-		if err == nil {
-			return res, nil
+		results, errs := make([]*kefu.AppendResult, 1), make([]error, 1)
+		if _, err = s.appendBatch(ctx, one, results, errs); err == nil {
+			return results[0], errs[0]
 		}
 		if !retryable(err) {
 			break
 		}
 	}
 	return nil, wrap(err, "message")
-}
-
-func appendArgs(it pending, now time.Time) []any {
-	m := it.m
-	return []any{now, m.ConversationID, m.WorkspaceID, string(m.SenderType), m.SenderID,
-		nullText(m.ClientMsgID), string(m.Kind), m.Body, it.atts}
-}
-
-// scanAppend reads appendSQL's row into the stored message.
-func scanAppend(row pgx.Row, it pending, now time.Time) (*kefu.AppendResult, error) {
-	msg := *it.m
-	res := &kefu.AppendResult{Message: &msg}
-	if err := row.Scan(&msg.ID, &msg.Seq, &res.ContactID, &res.AssigneeID); err != nil {
-		return nil, err
-	}
-	msg.CreatedAt = now
-	// Report the attachments exactly as a later ListMessages will.
-	var err error
-	if msg.Attachments, err = decodeAttachments(it.atts); err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 // scanOriginal reads originalSQL's row into a duplicate's result.

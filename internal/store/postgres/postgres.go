@@ -1,10 +1,11 @@
 // Package postgres implements kefu.Store on PostgreSQL with pgx.
 //
 // Several Kefu nodes may share one database, so nothing here relies on
-// in-process locks for correctness: a message's seq comes from an UPDATE of
-// its conversation row (the row lock orders concurrent writers on any node)
-// and idempotency from a unique index. In-process group commit only makes
-// the common case cheap.
+// in-process locks for correctness: messages are appended under their
+// conversation's row lock (which orders concurrent writers on any node),
+// their seq comes from the conversation row, and idempotency from a
+// lookup under that lock, backed by a unique index. In-process group
+// commit only makes the common case cheap.
 package postgres
 
 import (
@@ -37,22 +38,27 @@ type Options struct {
 	// Observe, if set, is called after every group commit of appends with
 	// the batch size and how long the commit took.
 	Observe func(batchSize int, d time.Duration)
-	// Shards is the number of append writers (default 4); each owns a
-	// connection while it commits. Conversations are spread over them.
+	// Shards is the number of append writers (default 2); each has a
+	// connection of its own. Conversations are spread over them. Fewer
+	// writers make bigger batches, and the database's CPU per message
+	// falls steeply with batch size (a batch pays a round trip, two
+	// statement start-ups and a WAL flush however many messages it holds);
+	// two keep a commit in flight while the next batch forms.
 	Shards int
 	// MaxBatch caps the messages committed in one transaction (default 500).
 	MaxBatch int
 	// WriteTimeout bounds one group commit, retries included (default 30s).
 	WriteTimeout time.Duration
-	// MaxConns caps the pool; 0 keeps pgxpool's default (or the URL's
-	// pool_max_conns) but never fewer than Shards+4, so readers are not
-	// starved while every shard is committing.
+	// MaxConns caps the pool of everything but appends; 0 keeps pgxpool's
+	// default (or the URL's pool_max_conns). The append writers' Shards
+	// connections come on top.
 	MaxConns int32
 }
 
 // Store is a kefu.Store on PostgreSQL.
 type Store struct {
 	pool    *pgxpool.Pool
+	writers *pgxpool.Pool // the append writers' connections; see openWriters
 	log     *slog.Logger
 	appends *groupcommit.Batcher[*kefu.Message, *kefu.AppendResult]
 
@@ -73,7 +79,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Shards < 1 {
-		opts.Shards = 4
+		opts.Shards = 2
 	}
 	if opts.MaxBatch < 1 {
 		opts.MaxBatch = 500
@@ -91,21 +97,34 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
 	// Every timestamptz we hand out is UTC, like the SQLite store's.
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	// Plan every query for its own arguments and the tables as they are
+	// now. pgx prepares statements, and the server soon switches a
+	// prepared statement to a generic plan it then keeps for the life of
+	// the connection; made while a new install's tables were nearly empty,
+	// those plans walked the wrong index (every conversation of the
+	// workspace to find one by id, every message of the workspace to
+	// resume one conversation) and got slower with every row. Planning
+	// costs tens of microseconds; these are not the message hot path,
+	// which has its own writers (see openWriters).
+	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	writers, err := openWriters(ctx, cfg, opts.Shards)
+	if err != nil {
+		return nil, err
+	}
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
-	if min := int32(opts.Shards + 4); cfg.MaxConns < min {
-		cfg.MaxConns = min
-	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
+		writers.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
 	if err := migrate(ctx, pool, opts.Logger); err != nil {
 		pool.Close()
+		writers.Close()
 		return nil, err
 	}
-	s := &Store{pool: pool, log: opts.Logger, writeTimeout: opts.WriteTimeout}
+	s := &Store{pool: pool, writers: writers, log: opts.Logger, writeTimeout: opts.WriteTimeout}
 	s.appends = groupcommit.New(groupcommit.Options{
 		Shards:   opts.Shards,
 		MaxBatch: opts.MaxBatch,
@@ -114,11 +133,31 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// openWriters opens the append writers' pool: one connection per shard,
+// so appends never wait for a reader's connection nor readers for theirs.
+// Its connections use generic plans only. The append statements are built
+// to be cheap whatever the plan's row estimates (see lockSQL), while
+// planning appendSQL afresh costs more than running a small batch; left to
+// itself the server keeps planning it afresh for every batch smaller than
+// the generic plan's guess of ten rows.
+func openWriters(ctx context.Context, cfg *pgxpool.Config, shards int) (*pgxpool.Pool, error) {
+	wcfg := cfg.Copy()
+	wcfg.MaxConns = int32(shards)
+	wcfg.MinConns = 0
+	wcfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	writers, err := pgxpool.NewWithConfig(ctx, wcfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	return writers, nil
+}
+
 // Close stops the append writers after they commit what is queued, then
 // closes the pool. Calling it again does nothing.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.appends.Close()
+		s.writers.Close()
 		s.pool.Close()
 	})
 	return nil

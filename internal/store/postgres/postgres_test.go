@@ -37,6 +37,12 @@ func TestStore(t *testing.T) {
 	})
 }
 
+func TestRoutingConformance(t *testing.T) {
+	storetest.RunRouting(t, func(t *testing.T) kefu.Store {
+		return open(t, kefutest.PostgresURL(t), postgres.Options{})
+	})
+}
+
 // TestMigrateConcurrently starts several nodes on one empty database at
 // once: the advisory lock lets exactly one apply each migration, and a
 // later start applies nothing.
@@ -100,12 +106,16 @@ func TestSynchronousCommit(t *testing.T) {
 	}
 
 	s := open(t, off, postgres.Options{})
-	got, err := s.Setting(t.Context(), "synchronous_commit")
-	if err != nil {
-		t.Fatalf("Setting: %v", err)
-	}
-	if got != "on" {
-		t.Errorf("store's synchronous_commit = %q, want on", got)
+	for name, setting := range map[string]func(context.Context, string) (string, error){
+		"readers": s.Setting, "append writers": s.WriterSetting,
+	} {
+		got, err := setting(t.Context(), "synchronous_commit")
+		if err != nil {
+			t.Fatalf("%s: Setting: %v", name, err)
+		}
+		if got != "on" {
+			t.Errorf("store's %s: synchronous_commit = %q, want on", name, got)
+		}
 	}
 }
 
@@ -265,23 +275,58 @@ func TestBatchWithBadItem(t *testing.T) {
 	}
 }
 
-func benchStore(b *testing.B, batches, msgs *atomic.Int64) *postgres.Store {
-	return open(b, kefutest.PostgresURL(b), postgres.Options{Observe: func(n int, _ time.Duration) {
-		batches.Add(1)
-		msgs.Add(int64(n))
-	}})
+func benchStore(b *testing.B, m *appendMeter) *postgres.Store {
+	return open(b, m.url, postgres.Options{Observe: m.observe})
 }
 
 func BenchmarkAppend(b *testing.B) {
-	var batches, msgs atomic.Int64
-	s := benchStore(b, &batches, &msgs)
-	storetest.BenchAppend(b, s)
-	if n := batches.Load(); n > 0 {
-		b.ReportMetric(float64(msgs.Load())/float64(n), "msgs/commit")
+	m := newAppendMeter(b)
+	storetest.BenchAppend(b, benchStore(b, m))
+	m.report(b)
+}
+
+func BenchmarkAppendPipelined(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		b.Run(fmt.Sprint("inflight=", n), func(b *testing.B) {
+			m := newAppendMeter(b)
+			storetest.BenchAppendPipelined(b, benchStore(b, m), n)
+			m.report(b)
+		})
 	}
 }
 
 func BenchmarkResume(b *testing.B) {
-	var batches, msgs atomic.Int64
-	storetest.BenchResume(b, benchStore(b, &batches, &msgs))
+	storetest.BenchResume(b, open(b, kefutest.PostgresURL(b), postgres.Options{}))
+}
+
+func BenchmarkClaimPush(b *testing.B) {
+	storetest.BenchClaim(b, open(b, kefutest.PostgresURL(b), postgres.Options{}), false)
+}
+
+func BenchmarkClaimPull(b *testing.B) {
+	storetest.BenchClaim(b, open(b, kefutest.PostgresURL(b), postgres.Options{}), true)
+}
+
+// TestPlanModes: the readers plan each query for its arguments (a generic
+// plan kept per connection was made on a new install's empty tables and
+// scanned a workspace's every message to resume one conversation); the
+// append writers keep generic plans, their statements being written to
+// probe by primary key under any plan (see TestAppendPlansProbeConversationsByKey).
+func TestPlanModes(t *testing.T) {
+	s := open(t, kefutest.PostgresURL(t), postgres.Options{})
+	for name, c := range map[string]struct {
+		get  func(context.Context, string) (string, error)
+		want string
+	}{
+		"readers":        {s.Setting, "force_custom_plan"},
+		"append writers": {s.WriterSetting, "force_generic_plan"},
+	} {
+		got, err := c.get(t.Context(), "plan_cache_mode")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got != c.want {
+			t.Errorf("%s: plan_cache_mode = %q, want %q", name, got, c.want)
+		}
+	}
 }

@@ -117,15 +117,16 @@ func affected(res sql.Result, err error, what string) error {
 	return nil
 }
 
-const inboxCols = `id, workspace_id, name, channel, public_token, secret, allowed_origins, greeting, color, created_at, updated_at`
+const inboxCols = `id, workspace_id, name, channel, public_token, secret, allowed_origins, greeting, color, created_at, updated_at, widget`
 
 func scanInbox(row interface{ Scan(...any) error }) (*kefu.Inbox, error) {
 	var in kefu.Inbox
-	var origins string
+	var origins, widget string
 	var created, updated int64
-	if err := row.Scan(&in.ID, &in.WorkspaceID, &in.Name, &in.Channel, &in.PublicToken, &in.Secret, &origins, &in.Greeting, &in.Color, &created, &updated); err != nil {
+	if err := row.Scan(&in.ID, &in.WorkspaceID, &in.Name, &in.Channel, &in.PublicToken, &in.Secret, &origins, &in.Greeting, &in.Color, &created, &updated, &widget); err != nil {
 		return nil, err
 	}
+	in.Widget = decodeWidget(widget)
 	if err := json.Unmarshal([]byte(origins), &in.AllowedOrigins); err != nil || in.AllowedOrigins == nil {
 		in.AllowedOrigins = []string{}
 	}
@@ -157,9 +158,10 @@ func (s *Store) CreateInbox(ctx context.Context, in *kefu.Inbox) error {
 	if in.Channel == "" {
 		in.Channel = kefu.ChannelWeb
 	}
-	res, err := s.wc.ExecContext(ctx, `INSERT INTO inboxes (workspace_id, name, channel, public_token, secret, allowed_origins, greeting, color, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, in.WorkspaceID, in.Name, in.Channel, in.PublicToken, in.Secret, jsonText(in.AllowedOrigins),
-		in.Greeting, in.Color, micros(in.CreatedAt), micros(in.UpdatedAt))
+	in.Widget.Normalize()
+	res, err := s.wc.ExecContext(ctx, `INSERT INTO inboxes (workspace_id, name, channel, public_token, secret, allowed_origins, greeting, color, created_at, updated_at, widget)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, in.WorkspaceID, in.Name, in.Channel, in.PublicToken, in.Secret, jsonText(in.AllowedOrigins),
+		in.Greeting, in.Color, micros(in.CreatedAt), micros(in.UpdatedAt), jsonText(in.Widget))
 	if err != nil {
 		return mapErr(err, "inbox")
 	}
@@ -200,8 +202,9 @@ func (s *Store) UpdateInbox(ctx context.Context, in *kefu.Inbox) error {
 	if in.Channel == "" {
 		in.Channel = kefu.ChannelWeb
 	}
-	res, err := s.wc.ExecContext(ctx, `UPDATE inboxes SET name = ?, channel = ?, public_token = ?, secret = ?, allowed_origins = ?, greeting = ?, color = ?, updated_at = ?
-		WHERE id = ? AND workspace_id = ?`, in.Name, in.Channel, in.PublicToken, in.Secret, jsonText(in.AllowedOrigins), in.Greeting, in.Color, micros(in.UpdatedAt), in.ID, in.WorkspaceID)
+	in.Widget.Normalize()
+	res, err := s.wc.ExecContext(ctx, `UPDATE inboxes SET name = ?, channel = ?, public_token = ?, secret = ?, allowed_origins = ?, greeting = ?, color = ?, updated_at = ?, widget = ?
+		WHERE id = ? AND workspace_id = ?`, in.Name, in.Channel, in.PublicToken, in.Secret, jsonText(in.AllowedOrigins), in.Greeting, in.Color, micros(in.UpdatedAt), jsonText(in.Widget), in.ID, in.WorkspaceID)
 	return affected(res, err, "inbox")
 }
 

@@ -9,21 +9,24 @@ import (
 )
 
 const convCols = `id, workspace_id, inbox_id, contact_id, COALESCE(assignee_id, 0), status, priority, labels, snoozed_until, last_seq,
-	contact_last_read_seq, agent_last_read_seq, created_at, updated_at, last_activity_at`
+	contact_last_read_seq, agent_last_read_seq, created_at, updated_at, last_activity_at, COALESCE(team_id, 0), queued_at, rating_score, rating_comment, rated_at`
 
 func scanConversation(row interface{ Scan(...any) error }) (*kefu.Conversation, error) {
 	var c kefu.Conversation
 	var labels string
-	var snoozed sql.NullInt64
+	var snoozed, queued sql.NullInt64
 	var created, updated, activity int64
+	var rating ratingCols
 	if err := row.Scan(&c.ID, &c.WorkspaceID, &c.InboxID, &c.ContactID, &c.AssigneeID, &c.Status, &c.Priority, &labels, &snoozed, &c.LastSeq,
-		&c.ContactLastReadSeq, &c.AgentLastReadSeq, &created, &updated, &activity); err != nil {
+		&c.ContactLastReadSeq, &c.AgentLastReadSeq, &created, &updated, &activity, &c.TeamID, &queued, &rating.score, &rating.comment, &rating.at); err != nil {
 		return nil, err
 	}
+	c.Rating = rating.rating()
 	if err := json.Unmarshal([]byte(labels), &c.Labels); err != nil || c.Labels == nil {
 		c.Labels = []string{}
 	}
 	c.SnoozedUntil = fromNullMicros(snoozed)
+	c.QueuedAt = fromNullMicros(queued)
 	c.CreatedAt, c.UpdatedAt, c.LastActivityAt = fromMicros(created), fromMicros(updated), fromMicros(activity)
 	return &c, nil
 }

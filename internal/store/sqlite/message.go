@@ -5,56 +5,25 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"time"
 
 	"github.com/kefu-chat/kefu/internal/kefu"
 	"github.com/kefu-chat/kefu/internal/store/groupcommit"
 )
 
-// appendStmts are prepared once on the writer connection: the append path
-// runs them for every message, so parsing SQL each time would dominate.
-type appendStmts struct {
-	findDup, bump, insert, owner *sql.Stmt
-}
-
-func (a *appendStmts) close() {
-	for _, s := range []*sql.Stmt{a.findDup, a.bump, a.insert, a.owner} {
-		if s != nil {
-			s.Close()
-		}
-	}
-}
-
-const msgCols = `id, workspace_id, conversation_id, seq, sender_type, sender_id, kind, body, attachments, client_msg_id, created_at`
-
-func (s *Store) prepare(ctx context.Context) error {
-	var err error
-	prep := func(q string) *sql.Stmt {
-		if err != nil {
-			return nil
-		}
-		var st *sql.Stmt
-		st, err = s.w.PrepareContext(ctx, q)
-		return st
-	}
-	s.stmts.findDup = prep(`SELECT ` + msgCols + ` FROM messages
-		WHERE conversation_id = ? AND sender_type = ? AND sender_id = ? AND client_msg_id = ? AND workspace_id = ?`)
-	s.stmts.bump = prep(`UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = ?, updated_at = ?
-		WHERE id = ? AND workspace_id = ? RETURNING last_seq, contact_id, COALESCE(assignee_id, 0)`)
-	s.stmts.owner = prep(`SELECT contact_id, COALESCE(assignee_id, 0) FROM conversations WHERE id = ? AND workspace_id = ?`)
-	s.stmts.insert = prep(`INSERT INTO messages (workspace_id, conversation_id, seq, sender_type, sender_id, kind, body, attachments, client_msg_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	return err
-}
+const msgCols = `id, workspace_id, conversation_id, seq, sender_type, sender_id, kind, body, attachments, client_msg_id, created_at, meta`
 
 func scanMessage(row interface{ Scan(...any) error }) (*kefu.Message, error) {
 	var m kefu.Message
 	var atts string
-	var cid sql.NullString
+	var cid, meta sql.NullString
 	var created int64
-	if err := row.Scan(&m.ID, &m.WorkspaceID, &m.ConversationID, &m.Seq, &m.SenderType, &m.SenderID, &m.Kind, &m.Body, &atts, &cid, &created); err != nil {
+	if err := row.Scan(&m.ID, &m.WorkspaceID, &m.ConversationID, &m.Seq, &m.SenderType, &m.SenderID, &m.Kind, &m.Body, &atts, &cid, &created, &meta); err != nil {
 		return nil, err
+	}
+	if meta.Valid && meta.String != "" {
+		if err := json.Unmarshal([]byte(meta.String), &m.Meta); err != nil {
+			return nil, err
+		}
 	}
 	if err := json.Unmarshal([]byte(atts), &m.Attachments); err != nil || m.Attachments == nil {
 		m.Attachments = []kefu.Attachment{}
@@ -94,18 +63,18 @@ func (s *Store) AppendMessageAsync(ctx context.Context, m *kefu.Message, done fu
 // the batch back and retries every message in a transaction of its own, so
 // a batch never fails for a neighbour's sake and every caller learns its
 // own fate.
-func (s *Store) flush(ctx context.Context, batch []*kefu.Message) ([]*kefu.AppendResult, []error) {
+func (s *Store) flush(_ context.Context, batch []*kefu.Message) ([]*kefu.AppendResult, []error) {
 	res := make([]*kefu.AppendResult, len(batch))
 	errs := make([]error, len(batch))
-	if err := s.appendTx(ctx, batch, res, errs); err == nil || len(batch) == 1 {
+	if err := s.appendTx(batch, res, errs); err == nil || len(batch) == 1 {
 		if err != nil {
-			errs[0] = err
+			res[0], errs[0] = nil, err
 		}
 		return res, errs
 	}
 	for i, m := range batch {
 		one, oneErr := []*kefu.AppendResult{nil}, []error{nil}
-		if err := s.appendTx(ctx, []*kefu.Message{m}, one, oneErr); err != nil {
+		if err := s.appendTx([]*kefu.Message{m}, one, oneErr); err != nil {
 			res[i], errs[i] = nil, err
 			continue
 		}
@@ -114,70 +83,16 @@ func (s *Store) flush(ctx context.Context, batch []*kefu.Message) ([]*kefu.Appen
 	return res, errs
 }
 
-// errPartial marks a failure after the message's conversation was bumped:
-// the transaction must not commit.
+// errPartial marks a failure after the message wrote to the database: the
+// transaction must not commit.
 type errPartial struct{ err error }
 
 func (e errPartial) Error() string { return e.err.Error() }
 func (e errPartial) Unwrap() error { return e.err }
 
-func (s *Store) appendTx(ctx context.Context, batch []*kefu.Message, res []*kefu.AppendResult, errs []error) (err error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin append: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
-	st := appendStmts{findDup: tx.StmtContext(ctx, s.stmts.findDup), bump: tx.StmtContext(ctx, s.stmts.bump),
-		insert: tx.StmtContext(ctx, s.stmts.insert), owner: tx.StmtContext(ctx, s.stmts.owner)}
-	now := kefu.Now()
-	for i, m := range batch {
-		res[i], errs[i] = appendOne(ctx, &st, m, now)
-		var p errPartial
-		if errors.As(errs[i], &p) {
-			return p.err
-		}
-	}
-	if err = tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit append: %w", err)
-	}
-	return nil
-}
-
-func appendOne(ctx context.Context, st *appendStmts, m *kefu.Message, now time.Time) (*kefu.AppendResult, error) {
-	if m.ClientMsgID != "" {
-		orig, err := scanMessage(st.findDup.QueryRowContext(ctx, m.ConversationID, m.SenderType, m.SenderID, m.ClientMsgID, m.WorkspaceID))
-		if err == nil {
-			r := &kefu.AppendResult{Message: orig, Duplicate: true}
-			if err := st.owner.QueryRowContext(ctx, m.ConversationID, m.WorkspaceID).Scan(&r.ContactID, &r.AssigneeID); err != nil {
-				return nil, mapErr(err, "conversation")
-			}
-			return r, nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return nil, mapErr(err, "message")
-		}
-	}
-	at := now.UnixMicro()
-	var seq, contactID, assigneeID int64
-	if err := st.bump.QueryRowContext(ctx, at, at, m.ConversationID, m.WorkspaceID).Scan(&seq, &contactID, &assigneeID); err != nil {
-		return nil, mapErr(err, "conversation")
-	}
-	r, err := st.insert.ExecContext(ctx, m.WorkspaceID, m.ConversationID, seq, m.SenderType, m.SenderID, m.Kind, m.Body, jsonText(m.Attachments),
-		nullString(m.ClientMsgID), at)
-	if err != nil {
-		return nil, errPartial{mapErr(err, "message")}
-	}
-	out := *m
-	out.Seq = seq
-	out.CreatedAt = fromMicros(at)
-	if out.ID, err = r.LastInsertId(); err != nil {
-		return nil, errPartial{mapErr(err, "message")}
-	}
-	return &kefu.AppendResult{Message: &out, ContactID: contactID, AssigneeID: assigneeID}, nil
+// appendTx runs one transaction of the appender on the writer connection.
+func (s *Store) appendTx(batch []*kefu.Message, res []*kefu.AppendResult, errs []error) error {
+	return s.raw(func(dc any) error { return s.app.appendTx(dc, batch, res, errs) })
 }
 
 func (s *Store) ListMessages(ctx context.Context, r kefu.MessageRange) ([]*kefu.Message, error) {
@@ -226,4 +141,17 @@ func (s *Store) ListMessages(ctx context.Context, r kefu.MessageRange) ([]*kefu.
 		}
 	}
 	return out, nil
+}
+
+// metaText is a message's meta as stored: NULL when it has none, which is
+// almost every message.
+func metaText(meta map[string]any) any {
+	if len(meta) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(meta)
+	if err != nil {
+		return nil
+	}
+	return string(b)
 }

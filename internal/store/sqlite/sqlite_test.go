@@ -109,3 +109,25 @@ func BenchmarkAppendParallel(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// The writer's settings are what durability and the checkpoint cadence
+// rest on; a typo in a DSN pragma is silently ignored, so check them.
+func TestWriterPragmas(t *testing.T) {
+	s := open(t)
+	for _, tc := range []struct {
+		pragma string
+		want   string
+	}{
+		{"journal_mode", "wal"},
+		{"synchronous", "2"}, // FULL
+		{"foreign_keys", "1"},
+		{"wal_autocheckpoint", fmt.Sprint(walPages)},
+		{"journal_size_limit", fmt.Sprint(walLimit)},
+	} {
+		var got string
+		must(t, s.w.QueryRow("PRAGMA "+tc.pragma).Scan(&got))
+		if got != tc.want {
+			t.Errorf("PRAGMA %s = %s, want %s", tc.pragma, got, tc.want)
+		}
+	}
+}

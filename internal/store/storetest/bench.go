@@ -2,24 +2,35 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/kefu-chat/kefu/internal/kefu"
+	"github.com/kefu-chat/kefu/internal/routing"
 )
+
+// benchBody is a typical chat line, mixed Chinese and English.
+const benchBody = "你好，我想问一下订单的物流状态，已经三天没有更新了。Thanks!"
+
+// benchConversations makes n conversations of one fresh tenant.
+func benchConversations(b *testing.B, s kefu.Store, n int) (*fixture, []*kefu.Conversation) {
+	f := newFixture(b, s)
+	tn := f.tenant()
+	convs := []*kefu.Conversation{tn.conv}
+	for len(convs) < n {
+		convs = append(convs, f.conversation(tn.ws.ID, tn.inbox.ID, tn.contact.ID))
+	}
+	return f, convs
+}
 
 // BenchAppend measures AppendMessage under parallel load: many writers,
 // each waiting for its commit like a chat client waiting for its ack,
 // spread over 100 conversations. s must be fresh; the caller closes it.
 func BenchAppend(b *testing.B, s kefu.Store) {
-	f := newFixture(b, s)
-	tn := f.tenant()
-	convs := []*kefu.Conversation{tn.conv}
-	for len(convs) < 100 {
-		convs = append(convs, f.conversation(tn.ws.ID, tn.inbox.ID, tn.contact.ID))
-	}
-	body := "你好，我想问一下订单的物流状态，已经三天没有更新了。Thanks!"
+	f, convs := benchConversations(b, s, 100)
 	var next atomic.Int64
 	// Writers far outnumber CPUs: they spend their time waiting on commits,
 	// which is what group commit is for.
@@ -31,7 +42,7 @@ func BenchAppend(b *testing.B, s kefu.Store) {
 			n := next.Add(1)
 			c := convs[n%int64(len(convs))]
 			_, err := s.AppendMessage(f.ctx, &kefu.Message{WorkspaceID: c.WorkspaceID, ConversationID: c.ID,
-				SenderType: kefu.SenderContact, SenderID: c.ContactID, Kind: kefu.KindText, Body: body,
+				SenderType: kefu.SenderContact, SenderID: c.ContactID, Kind: kefu.KindText, Body: benchBody,
 				ClientMsgID: fmt.Sprint("bench-", n)})
 			if err != nil {
 				b.Errorf("AppendMessage: %v", err)
@@ -39,6 +50,48 @@ func BenchAppend(b *testing.B, s kefu.Store) {
 			}
 		}
 	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchAppendPipelined measures what the server's send path asks of a
+// group-committing store: up to inFlight messages queued at once (clients
+// do not wait for one ack before sending the next) over 1,000
+// conversations, each with a client message id. It reports committed
+// messages per second and the mean batch the store formed. s must be
+// fresh and implement kefu.AsyncAppender; the caller closes it.
+func BenchAppendPipelined(b *testing.B, s kefu.Store, inFlight int) {
+	async, ok := s.(kefu.AsyncAppender)
+	if !ok {
+		b.Skip("store does not group-commit")
+	}
+	f, convs := benchConversations(b, s, 1000)
+	slots := make(chan struct{}, inFlight)
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		slots <- struct{}{}
+		c := convs[i%len(convs)]
+		wg.Add(1)
+		err := async.AppendMessageAsync(f.ctx, &kefu.Message{WorkspaceID: c.WorkspaceID, ConversationID: c.ID,
+			SenderType: kefu.SenderContact, SenderID: c.ContactID, Kind: kefu.KindText, Body: benchBody,
+			ClientMsgID: fmt.Sprint("p-", i)}, func(_ *kefu.AppendResult, err error) {
+			if err != nil {
+				failed.CompareAndSwap(nil, err)
+			}
+			<-slots
+			wg.Done()
+		})
+		if err != nil {
+			b.Fatalf("AppendMessageAsync: %v", err)
+		}
+	}
+	wg.Wait()
+	b.StopTimer()
+	if err := failed.Load(); err != nil {
+		b.Fatalf("append: %v", err)
+	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
 
@@ -86,4 +139,60 @@ func BenchResume(b *testing.B, s kefu.Store) {
 			}
 		})
 	}
+}
+
+// BenchClaim measures the assignment decision as committed by the store,
+// with 10,000 conversations queued and 200 agents online: a push claim
+// (snapshot, routing.Decide, slot check under the agent's lock, assign)
+// per iteration, or with pull a pull claim (the queue head for one
+// agent). It reports p50 and p99 latency. s must be fresh.
+func BenchClaim(b *testing.B, s kefu.Store, pull bool) {
+	const (
+		queued = 10_000
+		agents = 200
+	)
+	f := newFixture(b, s)
+	ws := f.workspace()
+	in := f.inbox(ws.ID)
+	st := kefu.DefaultRoutingSettings(ws.ID, in.ID)
+	st.DefaultCapacity, st.Sticky = 1000, false
+	if err := s.PutRoutingSettings(f.ctx, st); err != nil {
+		b.Fatal(err)
+	}
+	as := make([]*kefu.Agent, agents)
+	for i := range as {
+		as[i] = f.agent(ws.ID)
+	}
+	now := kefu.Now()
+	f.online(ws.ID, now, as...)
+	contact := f.contact(ws.ID)
+	prios := []kefu.Priority{kefu.PriorityNone, kefu.PriorityLow, kefu.PriorityHigh}
+	ids := make([]int64, 0, queued)
+	for i := range queued {
+		c := f.conversation(ws.ID, in.ID, contact.ID)
+		if _, err := s.Requeue(f.ctx, ws.ID, c.ID, 0, prios[i%len(prios)], now.Add(time.Duration(i)*time.Millisecond)); err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		start := time.Now()
+		var a *kefu.Assignment
+		var err error
+		if pull {
+			a, err = s.ClaimNext(f.ctx, kefu.PullRequest{WorkspaceID: ws.ID, AgentID: as[i%agents].ID, Capacity: 1000, InboxIDs: []int64{in.ID}, Now: now})
+		} else {
+			a, err = s.ClaimConversation(f.ctx, ws.ID, ids[i%queued], now, func(snap *kefu.ClaimSnapshot) kefu.Decision { return routing.Decide(snap, time.Hour) })
+		}
+		lat = append(lat, time.Since(start))
+		if err != nil || (a == nil && i < queued) {
+			b.Fatalf("claim %d: %v, %v", i, a, err)
+		}
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }

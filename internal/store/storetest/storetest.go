@@ -44,6 +44,12 @@ func Run(t *testing.T, open func(t *testing.T) kefu.Store) {
 		{"MarkRead", testMarkRead},
 		{"ListConversations", testListConversations},
 		{"Attachment", testAttachment},
+		{"CannedResponses", testCanned},
+		{"Labels", testLabels},
+		{"SearchMessages", testSearchMessages},
+		{"LastMessages", testLastMessages},
+		{"UpdateWorkspace", testUpdateWorkspace},
+		{"ConsoleIsolation", testConsoleIsolation},
 		{"Session", testSession},
 		{"AppendMessage", testAppendMessage},
 		{"AppendMessageIdempotent", testAppendIdempotent},
@@ -53,6 +59,9 @@ func Run(t *testing.T, open func(t *testing.T) kefu.Store) {
 		{"ListMessages", testListMessages},
 		{"EmptyCollectionsEncodeAsEmpty", testEmptyCollections},
 		{"Isolation", testIsolation},
+		{"Bot", testBot},
+		{"WidgetSettings", testWidgetSettings},
+		{"Rating", testRating},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
