@@ -103,13 +103,18 @@ func (d *Dispatcher) sendPositions(ctx context.Context) {
 
 // Sweep resolves idle conversations and reminds assignees of contacts
 // waiting on them, for every inbox with those settings.
-func (d *Dispatcher) Sweep(ctx context.Context) {
+func (d *Dispatcher) Sweep(ctx context.Context) { d.SweepAt(ctx, d.opts.Now()) }
+
+// SweepAt is Sweep as if the time were now. It lets a whole-program test
+// run the sweep "in the future" rather than wait for the configured
+// times; the dispatcher's own clock (settings caches, the wait estimate)
+// is not touched.
+func (d *Dispatcher) SweepAt(ctx context.Context, now time.Time) {
 	all, err := d.store.ListRoutingSettings(ctx)
 	if err != nil {
 		d.log.Warn("sweep: settings", "err", err)
 		return
 	}
-	now := d.opts.Now()
 	for _, st := range all {
 		if after := time.Duration(st.AutoResolveAfter); after > 0 {
 			d.autoResolve(ctx, st, now.Add(-after), after)

@@ -102,6 +102,10 @@ func (c *Conn) wants(e *kefu.Event) bool {
 	switch e.Type {
 	case kefu.EventConversation, kefu.EventPresence:
 		return true
+	case kefu.EventReminder:
+		// A reminder nudges the one person the contact is waiting on; the
+		// workbench's firehose must not make every agent's tab chime.
+		return e.AssigneeID != 0 && e.AssigneeID == c.actor.ID
 	}
 	if e.AssigneeID == 0 || e.AssigneeID == c.actor.ID {
 		return true

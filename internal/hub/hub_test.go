@@ -206,6 +206,49 @@ func TestAgentsFollowAssignedUnassignedAndSubscribedConversations(t *testing.T) 
 	}
 }
 
+// TestRemindersReachOnlyTheAssignee: a reminder goes to the agent the
+// contact waits on, even though every workbench subscribes to all
+// conversations; another agent's firehose does not carry it.
+func TestRemindersReachOnlyTheAssignee(t *testing.T) {
+	f := setup(t, 0)
+	ctx := context.Background()
+	other := &kefu.Agent{WorkspaceID: f.agent.WorkspaceID, Email: "b@x", Role: kefu.RoleAgent, Active: true}
+	f.store.CreateAgent(ctx, other)
+	otherActor := kefu.Actor{WorkspaceID: f.agent.WorkspaceID, Type: kefu.SenderAgent, ID: other.ID, Role: kefu.RoleAgent}
+	mine, theirs := newPipe(), newPipe()
+	c1, _ := f.hub.Open(mine, f.agent, "m", []byte(`{}`), nil)
+	c2, _ := f.hub.Open(theirs, otherActor, "t", []byte(`{}`), nil)
+	c1.SubscribeAll(true)
+	c2.SubscribeAll(true)
+	f.hub.Route(&kefu.Event{Type: kefu.EventReminder, WorkspaceID: f.agent.WorkspaceID, ConversationID: f.conv,
+		AssigneeID: f.agent.ID, AgentsOnly: true, Frame: []byte(`{"type":"reminder"}`)})
+	// A message after it reaches both: once it has, the reminder would have too.
+	f.send(t, 1)
+	if got := mine.seqs(t, 1); len(got) != 1 {
+		t.Fatalf("assignee got messages %v", got)
+	}
+	if got := theirs.seqs(t, 1); len(got) != 1 {
+		t.Fatalf("other agent got messages %v", got)
+	}
+	types := func(p *pipe) []string {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		var out []string
+		for _, f := range p.frames {
+			var x struct{ Type string }
+			json.Unmarshal(f, &x)
+			out = append(out, x.Type)
+		}
+		return out
+	}
+	if got := types(mine); len(got) != 3 || got[1] != protocol.TypeReminder {
+		t.Errorf("assignee's frames %v, want welcome, reminder, message", got)
+	}
+	if got := types(theirs); len(got) != 2 || got[1] != protocol.TypeMessage {
+		t.Errorf("other agent's frames %v, want welcome, message: no reminder", got)
+	}
+}
+
 func BenchmarkFanOut(b *testing.B) {
 	f := setup(b, 1<<20)
 	const conns = 1000

@@ -229,6 +229,14 @@ export class Workbench {
     return t('visitorN', { n: id });
   }
 
+  // contactLabel is the contact's name for a notification or a toast: it
+  // waits for the contact rather than say "Visitor #12" when the
+  // conversation was never on screen here.
+  async contactLabel(id) {
+    const c = await this.getContact(id).catch(() => null);
+    return (c && (c.name || c.email)) || t('visitorN', { n: id });
+  }
+
   async getContact(id, fresh = false) {
     const c = this.contacts.get(id);
     if (c && !fresh) return c instanceof Promise ? c : Promise.resolve(c);
@@ -273,14 +281,26 @@ export class Workbench {
   }
 
   // onReminder: the contact of a conversation assigned to this agent has
-  // waited too long; the list and the open view show a nudge until the
-  // agent answers.
-  onReminder(f) {
-    this.reminders.set(f.conversation_id, f.waiting_since);
-    const c = this.convs.get(f.conversation_id);
-    this.app.notifier.alert(t('reminderTitle'), c ? this.contactName(c.contact_id) : '#' + f.conversation_id, () => this.app.go('/app/conversations/' + f.conversation_id));
-    if (this.view && this.view.id === f.conversation_id) this.view.renderHeader();
+  // waited too long; a toast and a notification name the contact, and the
+  // list and the open view show a nudge until the agent answers. The
+  // server sends reminders to the assignee only; one for a conversation
+  // this agent does not hold (an older server sent them to everyone) is
+  // not theirs to act on.
+  async onReminder(f) {
+    const id = f.conversation_id;
+    let c = this.convs.get(id);
+    if (!c) {
+      try { c = await this.api.get('/api/v1/conversations/' + id); } catch { return; }
+      c = { ...c, ...this.convs.get(id) };
+      this.convs.set(id, c);
+    }
+    if (c.assignee_id !== this.me.id || c.status !== 'open') return;
+    this.reminders.set(id, f.waiting_since);
+    if (this.view && this.view.id === id) this.view.renderHeader();
     this.renderList();
+    const name = await this.contactLabel(c.contact_id);
+    this.app.notifier.alert(t('reminderTitle'), name, () => this.app.go('/app/conversations/' + id));
+    this.app.toast(t('reminderToast', { name }));
   }
 
   onPresence(f) {
@@ -305,10 +325,13 @@ export class Workbench {
     this.convs.set(c.id, merged);
     const go = () => this.app.go('/app/conversations/' + c.id);
     const toMe = c.assignee_id === this.me.id && (!prev || prev.assignee_id !== this.me.id);
-    if (f.event === 'created' && !c.assignee_id) this.app.notifier.alert(t('newConversation'), this.contactName(c.contact_id), go);
+    if (f.event === 'created' && !c.assignee_id) this.contactLabel(c.contact_id).then((name) => this.app.notifier.alert(t('newConversation'), name, go));
     else if (toMe) {
-      this.app.notifier.alert(f.event === 'transferred' ? t('transferredToYou') : t('assignedToYou'), this.contactName(c.contact_id), go);
-      this.app.toast((f.event === 'transferred' ? t('transferredToYou') : t('assignedToYou')) + ': ' + this.contactName(c.contact_id));
+      const what = f.event === 'transferred' ? t('transferredToYou') : t('assignedToYou');
+      this.contactLabel(c.contact_id).then((name) => {
+        this.app.notifier.alert(what, name, go);
+        this.app.toast(what + ': ' + name);
+      });
     }
     if (c.assignee_id !== this.me.id || c.status !== 'open') this.reminders.delete(c.id);
     if (f.event === 'assigned' || f.event === 'transferred' || (f.changed || []).some((k) => k === 'assignee_id' || k === 'status')) {
@@ -661,7 +684,7 @@ class ConversationView {
     const mine = m.sender_type === 'agent' || m.sender_type === 'bot';
     const cls = m.kind === 'event' ? 'event' : m.kind === 'note' ? 'note' : mine ? 'out' : 'in';
     const bot = m.sender_type === 'bot';
-    const who = m.kind === 'event' || bot ? null : m.sender_type === 'contact' ? this.wb.contactName(this.conv.contact_id)
+    const who = m.kind === 'event' || bot || m.sender_type === 'system' ? null : m.sender_type === 'contact' ? this.wb.contactName(this.conv.contact_id)
       : (this.wb.agents.get(m.sender_id) || {}).name || t('agent');
     const meta = m.meta || {};
     return h('li', { class: 'msg ' + cls + (bot ? ' bot' : ''), dataset: { seq: String(m.seq), sender: m.sender_type } },
