@@ -154,6 +154,9 @@ func apiScenarios() []scenario {
 		{"inbox update other workspace", "otherAdmin", "PATCH", v1 + "/inboxes/{inbox}", map[string]any{"name": "Mine"}, 404, "not_found"},
 		{"inbox rotate not admin", "agent", "POST", v1 + "/inboxes/{inbox}/rotate_secret", nil, 403, "forbidden"},
 		{"inbox rotate other workspace", "otherAdmin", "POST", v1 + "/inboxes/{inbox}/rotate_secret", nil, 404, "not_found"},
+		{"inbox secret", "admin", "GET", v1 + "/inboxes/{inbox}/secret", nil, 200, ""},
+		{"inbox secret not admin", "agent", "GET", v1 + "/inboxes/{inbox}/secret", nil, 403, "forbidden"},
+		{"inbox secret other workspace", "otherAdmin", "GET", v1 + "/inboxes/{inbox}/secret", nil, 404, "not_found"},
 
 		// Contacts.
 		{"contacts list", "agent", "GET", v1 + "/contacts?q=visitor&limit=10", nil, 200, ""},

@@ -9,7 +9,8 @@ import (
 )
 
 // inboxWithSecret is how an inbox is shown right after its secret was
-// made: the only time the secret leaves the server.
+// made. Otherwise the secret leaves the server only through
+// getInboxSecret, to an admin who asks for it.
 type inboxWithSecret struct {
 	*kefu.Inbox
 	Secret string `json:"secret"`
@@ -134,6 +135,25 @@ func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request, a kefu.Acto
 	return nil
 }
 
+// getInboxSecret shows an admin the identifier-hash secret, so the
+// console can reveal it for pasting into the website's server without
+// rotating it (which would break the hashes that server already makes).
+func (s *Server) getInboxSecret(w http.ResponseWriter, r *http.Request, a kefu.Actor) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	in, err := s.store.GetInbox(r.Context(), a.WorkspaceID, id)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, struct {
+		Secret string `json:"secret"`
+	}{in.Secret})
+	return nil
+}
+
 // rotateInboxSecret replaces the identifier-hash secret. Hashes made with
 // the old one stop verifying at once; visitor sessions already issued stay.
 func (s *Server) rotateInboxSecret(w http.ResponseWriter, r *http.Request, a kefu.Actor) error {
@@ -154,6 +174,7 @@ func (s *Server) rotateInboxSecret(w http.ResponseWriter, r *http.Request, a kef
 	if err := s.store.UpdateInbox(r.Context(), in); err != nil {
 		return err
 	}
+	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, inboxWithSecret{Inbox: in, Secret: in.Secret})
 	return nil
 }

@@ -49,6 +49,7 @@ func TestWorkspaceIsolation(t *testing.T) {
 				{"GET", fmt.Sprintf("/api/v1/inboxes/%d", inbox), nil},
 				{"PATCH", fmt.Sprintf("/api/v1/inboxes/%d", inbox), map[string]any{"name": "pwned"}},
 				{"POST", fmt.Sprintf("/api/v1/inboxes/%d/rotate_secret", inbox), nil},
+				{"GET", fmt.Sprintf("/api/v1/inboxes/%d/secret", inbox), nil},
 			}
 			for _, c := range calls {
 				r := e.do(c.method, c.path, e.a.AdminToken, c.body)
@@ -58,7 +59,8 @@ func TestWorkspaceIsolation(t *testing.T) {
 				// A's plain agent: 404 too, or 403 where only admins may call
 				// at all (checked before the record is looked up).
 				r = e.do(c.method, c.path, e.a.AgentToken, c.body)
-				if r.Code != http.StatusNotFound && !(r.Code == http.StatusForbidden && (c.method == "PATCH" || c.method == "POST") && (strings.Contains(c.path, "/agents/") || strings.Contains(c.path, "/inboxes/"))) {
+				adminOnly := (c.method == "PATCH" || c.method == "POST") && (strings.Contains(c.path, "/agents/") || strings.Contains(c.path, "/inboxes/")) || strings.HasSuffix(c.path, "/secret")
+				if r.Code != http.StatusNotFound && !(r.Code == http.StatusForbidden && adminOnly) {
 					t.Errorf("A's agent: %s %s = %d %s", c.method, c.path, r.Code, r)
 				}
 			}

@@ -413,6 +413,7 @@ func TestOpenAPIRepresentativeResponses(t *testing.T) {
 	wantStatus(t, e.do("GET", "/api/v1/contacts?limit=1", a.AgentToken, nil), 200, "")
 	wantStatus(t, e.do("POST", "/api/v1/inboxes", a.AdminToken, map[string]any{"name": "Shop"}), 201, "")
 	wantStatus(t, e.do("POST", fmt.Sprintf("/api/v1/inboxes/%d/rotate_secret", a.Inbox.ID), a.AdminToken, nil), 200, "")
+	wantStatus(t, e.do("GET", fmt.Sprintf("/api/v1/inboxes/%d/secret", a.Inbox.ID), a.AdminToken, nil), 200, "")
 	wantStatus(t, e.do("GET", fmt.Sprintf("/api/v1/attachments/%d", att), a.AgentToken, nil), 200, "")
 	wantStatus(t, e.do("GET", "/metrics", "", nil), 200, "")
 	wantStatus(t, e.do("GET", "/api/v1/nope", "", nil), 404, kefu.ENotFound)

@@ -46,6 +46,7 @@ func (s *Server) routeTable() []route {
 		{"POST " + v1 + "/inboxes", admins, s.createInbox},
 		{"GET " + v1 + "/inboxes/{id}", agents, s.getInbox},
 		{"PATCH " + v1 + "/inboxes/{id}", admins, s.updateInbox},
+		{"GET " + v1 + "/inboxes/{id}/secret", admins, s.getInboxSecret},
 		{"POST " + v1 + "/inboxes/{id}/rotate_secret", admins, s.rotateInboxSecret},
 		{"GET " + v1 + "/inboxes/{id}/routing", agents, s.getRoutingSettings},
 		{"PUT " + v1 + "/inboxes/{id}/routing", admins, s.putRoutingSettings},

@@ -63,7 +63,7 @@ type Inbox struct {
 	Name           string         `json:"name"`
 	Channel        string         `json:"channel"`
 	PublicToken    string         `json:"public_token"`
-	Secret         string         `json:"-"`               // HMAC key for identifier_hash; shown once, never listed
+	Secret         string         `json:"-"`               // HMAC key for identifier_hash; only admins read it (GET /inboxes/{id}/secret), never listed
 	AllowedOrigins []string       `json:"allowed_origins"` // empty: any origin
 	Greeting       string         `json:"greeting"`
 	Color          string         `json:"color"`

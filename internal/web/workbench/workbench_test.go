@@ -84,7 +84,8 @@ func TestStringsComplete(t *testing.T) {
 		"priority_": {"none", "low", "medium", "high", "urgent"},
 		"policy_":   {"least_loaded", "round_robin", "manual"}, "day_": {"mon", "tue", "wed", "thu", "fri", "sat", "sun"},
 		"event_": {"conversation_created", "message_received"}, "op_": {"contains", "equals", "starts_with", "regex"},
-		"act_": {"set_team", "set_priority", "add_label"}, "match_": {"all", "any"}, "botMode_": {"off", "bot_first", "outside_hours"}}
+		"act_": {"set_team", "set_priority", "add_label"}, "match_": {"all", "any"}, "botMode_": {"off", "bot_first", "outside_hours"},
+		"fieldType_": {"text", "email", "tel", "select", "textarea"}}
 	fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !strings.HasSuffix(p, ".js") {
 			return err

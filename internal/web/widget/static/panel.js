@@ -21,6 +21,7 @@ const st = {
   page: { url: location.href, title: document.title, referrer: document.referrer },
   parentOrigin: '', attachment: null, blobs: new Map(), view: 'loading', thanks: false,
   rating: { score: 0, editing: false, done: false }, sounds: 0,
+  toEnd: false, keepView: false, // how the next render scrolls (restoreScroll)
 };
 
 // ---- embedding ----------------------------------------------------------
@@ -238,6 +239,7 @@ function resetMessages() {
   st.queue = null;
   st.notice = '';
   st.rating = { score: 0, editing: false, done: false };
+  st.toEnd = true;
 }
 
 async function loadConversation() {
@@ -258,6 +260,7 @@ async function loadEarlier() {
   const page = await api('GET', `/widget/conversations/${st.conv.id}/messages?limit=${HISTORY_PAGE}&before_seq=${st.firstSeq}`);
   st.hasMore = page.has_more;
   for (const m of page.data) addMessage(m, false);
+  st.keepView = true;
   render();
 }
 
@@ -324,6 +327,7 @@ async function send(text, attachment) {
     attachments: attachment ? [attachment] : [], sender_type: 'contact', created_at: new Date().toISOString(), tries: 0,
   };
   st.pending.set(m.client_msg_id, m);
+  st.toEnd = true; // the visitor wrote: show it, wherever they were reading
   render();
   transmit(m);
   typing(false);
@@ -563,11 +567,14 @@ function render() {
   }
   const keep = captureInputs(root);
   let p = st.parts;
+  let fresh = false;
   if (!p || !root.contains(p.list)) {
     p = st.parts = { head: h('header'), list: null, items: h('div', { class: 'items' }), tail: h('div', { class: 'tail' }), foot: h('footer'), tailKey: null, footKey: null };
     p.list = h('div', { id: 'messages', class: 'messages', role: 'log', tabindex: '0' }, p.items, p.tail);
     root.replaceChildren(p.head, p.list, p.foot);
+    fresh = true;
   }
+  const scroll = scrollState(p.list, fresh);
   p.list.setAttribute('aria-label', t('title'));
   p.head = swap(p.head, header());
   p.items.replaceChildren(...items());
@@ -582,7 +589,28 @@ function render() {
     p.foot = swap(p.foot, footer());
   }
   restoreInputs(root, keep);
-  p.list.scrollTop = p.list.scrollHeight;
+  restoreScroll(p.list, scroll);
+}
+
+// Within this many pixels of the end, the visitor is following the
+// conversation rather than reading back.
+const NEAR_END = 80;
+
+// scrollState notes, before a render, where the visitor is in the list.
+function scrollState(list, fresh) {
+  return { top: list.scrollTop, height: list.scrollHeight, atEnd: fresh || list.scrollHeight - list.scrollTop - list.clientHeight <= NEAR_END };
+}
+
+// restoreScroll follows the end only when the visitor was already there
+// or has just sent something (st.toEnd); after earlier messages were put
+// in above (st.keepView) what was in view stays in place; otherwise the
+// list stays where the visitor left it, whatever frames arrived.
+function restoreScroll(list, before) {
+  if (st.keepView) list.scrollTop = before.top + list.scrollHeight - before.height;
+  else if (before.atEnd || st.toEnd) list.scrollTop = list.scrollHeight;
+  else list.scrollTop = before.top;
+  st.keepView = false;
+  st.toEnd = false;
 }
 
 function swap(old, next) {

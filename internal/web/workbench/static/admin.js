@@ -8,6 +8,7 @@ import { t, setLocale, locale, LOCALES } from './i18n.js';
 import { routingPages } from './admin_routing.js';
 import { botPages } from './admin_bot.js';
 import { botAIPages } from './admin_botai.js';
+import { inboxEditor } from './admin_inbox.js';
 
 export const ADMIN_PAGES = ['agents', 'inboxes', 'teams', 'routing', 'rules', 'kb', 'documents', 'intents', 'llm', 'bot', 'botreports', 'canned', 'labels', 'account'];
 
@@ -84,27 +85,6 @@ async function inboxes(app, el) {
       form('inbox-new', [['name', t('name')]], t('create'), async (fd) => { const i = await api.post('/api/v1/inboxes', { name: fd.get('name') }); load(i.id); }));
   };
   await load();
-}
-
-function inboxEditor(app, inbox, reload) {
-  const snippet = `<script src="${location.origin}/widget.js" data-inbox="${inbox.public_token}" async></script>`;
-  const code = h('code', { id: 'install-snippet' }, snippet);
-  return h('div', { class: 'inbox-editor' },
-    form('inbox-form', [['name', t('name'), 'text', inbox.name], ['greeting', t('greeting'), 'textarea', inbox.greeting],
-      ['color', t('color'), 'color', inbox.color || '#1f6feb'],
-      ['allowed_origins', t('allowedOrigins'), 'textarea', (inbox.allowed_origins || []).join('\n')]], t('save'),
-    async (fd) => {
-      const origins = String(fd.get('allowed_origins')).split(/\s+/).filter(Boolean);
-      await app.api.patch('/api/v1/inboxes/' + inbox.id, { name: fd.get('name'), greeting: fd.get('greeting'), color: fd.get('color'), allowed_origins: origins });
-      app.toast(t('saved'));
-      reload();
-    }),
-    h('h2', null, t('installSnippet')),
-    h('p', { class: 'muted' }, t('installHelp')),
-    h('pre', { class: 'snippet' }, code),
-    h('button', { type: 'button', id: 'copy-snippet', onclick: async () => {
-      try { await navigator.clipboard.writeText(snippet); app.toast(t('copied')); } catch { getSelection().selectAllChildren(code); app.toast(t('copyManually')); }
-    } }, t('copy')));
 }
 
 // crud renders a catalog (canned responses or labels): a table with an

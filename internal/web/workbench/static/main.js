@@ -186,6 +186,7 @@ class App {
 
   stop() {
     if (this.live) { this.live.close(); this.live = null; }
+    if (this.workbench) this.workbench.destroy();
     this.workbench = null;
     this.shell = null;
   }

@@ -29,6 +29,19 @@ export class Workbench {
     this.loaded = null;
     this.build();
     this.clock = setInterval(() => this.tick(), 30000);
+    // markRead skips while the tab is hidden (the agent has not seen the
+    // messages); when the agent comes back to the tab or window, the open
+    // conversation is read then.
+    this.onVisible = () => { if (!document.hidden && this.view && this.el.isConnected) this.view.markRead(); };
+    document.addEventListener('visibilitychange', this.onVisible);
+    window.addEventListener('focus', this.onVisible);
+  }
+
+  // destroy stops the timers and listeners when the agent logs out.
+  destroy() {
+    clearInterval(this.clock);
+    document.removeEventListener('visibilitychange', this.onVisible);
+    window.removeEventListener('focus', this.onVisible);
   }
 
   build() {
