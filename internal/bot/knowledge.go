@@ -279,10 +279,8 @@ func (k *Knowledge) ImportFAQs(ctx context.Context, workspaceID int64, faqs []*k
 			return kefu.Errorf(kefu.EInvalid, "entry %d: %s", i+1, kefu.ErrorMessage(err))
 		}
 	}
-	for _, f := range faqs {
-		if err := k.store.CreateFAQ(ctx, f); err != nil {
-			return err
-		}
+	if err := k.store.CreateFAQs(ctx, faqs); err != nil {
+		return err
 	}
 	return k.change(ctx, workspaceID, func(b *kb.Base) {
 		for _, f := range faqs {

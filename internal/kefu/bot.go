@@ -173,6 +173,8 @@ type BotDecision struct {
 // KnowledgeStore keeps the knowledge base and a snapshot of its index.
 type KnowledgeStore interface {
 	CreateFAQ(ctx context.Context, f *FAQ) error
+	// CreateFAQs stores every entry or none (an import), in one transaction.
+	CreateFAQs(ctx context.Context, fs []*FAQ) error
 	GetFAQ(ctx context.Context, workspaceID, id int64) (*FAQ, error)
 	UpdateFAQ(ctx context.Context, f *FAQ) error // by f.WorkspaceID and f.ID
 	DeleteFAQ(ctx context.Context, workspaceID, id int64) error

@@ -82,11 +82,27 @@ func scanFAQ(row scanner) (*kefu.FAQ, error) {
 }
 
 func (s *Store) CreateFAQ(ctx context.Context, f *kefu.FAQ) error {
-	f.CreatedAt = orNow(f.CreatedAt)
-	f.UpdatedAt = f.CreatedAt
-	f.Questions = orEmpty(f.Questions)
-	err := s.pool.QueryRow(ctx, `INSERT INTO kb_faqs (workspace_id, category, answer, questions, enabled, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, f.WorkspaceID, f.Category, f.Answer, mustJSON(f.Questions), f.Enabled, f.CreatedAt, f.UpdatedAt).Scan(&f.ID)
+	return s.CreateFAQs(ctx, []*kefu.FAQ{f})
+}
+
+func (s *Store) CreateFAQs(ctx context.Context, fs []*kefu.FAQ) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, f := range fs {
+			f.CreatedAt = orNow(f.CreatedAt)
+			f.UpdatedAt = f.CreatedAt
+			f.Questions = orEmpty(f.Questions)
+			if err := tx.QueryRow(ctx, `INSERT INTO kb_faqs (workspace_id, category, answer, questions, enabled, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, f.WorkspaceID, f.Category, f.Answer, mustJSON(f.Questions), f.Enabled, f.CreatedAt, f.UpdatedAt).Scan(&f.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for _, f := range fs {
+			f.ID = 0
+		}
+	}
 	return wrap(err, "faq")
 }
 

@@ -74,18 +74,39 @@ func scanFAQ(row interface{ Scan(...any) error }) (*kefu.FAQ, error) {
 }
 
 func (s *Store) CreateFAQ(ctx context.Context, f *kefu.FAQ) error {
-	if f.CreatedAt.IsZero() {
-		f.CreatedAt = kefu.Now()
-	}
-	f.UpdatedAt = f.CreatedAt
-	f.Questions = stringsOrEmpty(f.Questions)
-	res, err := s.wc.ExecContext(ctx, `INSERT INTO kb_faqs (workspace_id, category, answer, questions, enabled, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, f.WorkspaceID, f.Category, f.Answer, jsonText(f.Questions), boolInt(f.Enabled), micros(f.CreatedAt), micros(f.UpdatedAt))
+	return s.CreateFAQs(ctx, []*kefu.FAQ{f})
+}
+
+func (s *Store) CreateFAQs(ctx context.Context, fs []*kefu.FAQ) (err error) {
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(err, "faq")
 	}
-	f.ID, err = res.LastInsertId()
-	return err
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+			for _, f := range fs {
+				f.ID = 0
+			}
+		}
+	}()
+	now := kefu.Now()
+	for _, f := range fs {
+		if f.CreatedAt.IsZero() {
+			f.CreatedAt = now
+		}
+		f.UpdatedAt = f.CreatedAt
+		f.Questions = stringsOrEmpty(f.Questions)
+		res, err := tx.ExecContext(ctx, `INSERT INTO kb_faqs (workspace_id, category, answer, questions, enabled, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, f.WorkspaceID, f.Category, f.Answer, jsonText(f.Questions), boolInt(f.Enabled), micros(f.CreatedAt), micros(f.UpdatedAt))
+		if err != nil {
+			return mapErr(err, "faq")
+		}
+		if f.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+	}
+	return mapErr(tx.Commit(), "faq")
 }
 
 func (s *Store) GetFAQ(ctx context.Context, workspaceID, id int64) (*kefu.FAQ, error) {

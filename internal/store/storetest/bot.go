@@ -48,6 +48,31 @@ func testBot(t *testing.T, s kefu.Store) {
 	}
 	notFound("DeleteFAQ", s.DeleteFAQ(ctx, b.ws.ID, faq.ID))
 
+	// An import stores every entry or none.
+	before, err := s.ListFAQs(ctx, a.ws.ID)
+	must(err)
+	bad := []*kefu.FAQ{
+		{WorkspaceID: a.ws.ID, Answer: "one", Questions: []string{"q1"}, Enabled: true},
+		{WorkspaceID: 1 << 40, Answer: "no such workspace", Questions: []string{"q2"}, Enabled: true},
+		{WorkspaceID: a.ws.ID, Answer: "three", Questions: []string{"q3"}, Enabled: true},
+	}
+	if err := s.CreateFAQs(ctx, bad); err == nil {
+		t.Fatal("CreateFAQs with a missing workspace succeeded")
+	}
+	if after, _ := s.ListFAQs(ctx, a.ws.ID); len(after) != len(before) || bad[0].ID != 0 {
+		t.Fatalf("failed import left %d entries (had %d), first id %d", len(after), len(before), bad[0].ID)
+	}
+	good := []*kefu.FAQ{bad[0], bad[2]}
+	must(s.CreateFAQs(ctx, good))
+	after, err := s.ListFAQs(ctx, a.ws.ID)
+	must(err)
+	if len(after) != len(before)+2 || good[0].ID == 0 || good[1].ID <= good[0].ID || after[len(after)-1].Answer != "three" {
+		t.Fatalf("import: %d entries (had %d), ids %d %d", len(after), len(before), good[0].ID, good[1].ID)
+	}
+	for _, f := range good {
+		must(s.DeleteFAQ(ctx, a.ws.ID, f.ID))
+	}
+
 	// Documents and passages, embeddings round-trip.
 	d := &kefu.Document{WorkspaceID: a.ws.ID, Title: "Guide", Format: "markdown"}
 	must(s.CreateDocument(ctx, d, []*kefu.Passage{{Title: "A", Text: "one", Embedding: []float32{0.5, -1}}, {Text: "two"}}))
