@@ -1,12 +1,19 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
+	"image"
+	pngenc "image/png"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/kefu-chat/kefu/internal/browsertest"
+	"github.com/kefu-chat/kefu/internal/config"
 )
 
 // The cover tests drive features of the widget and the workbench that the
@@ -63,4 +70,114 @@ func TestWidgetUnreadBadgeAndSound(t *testing.T) {
 	post("Anything else?")
 	inFrame(t, ctx, frame, `document.querySelector('.msg.them[data-seq="4"]') && document.body.dataset.sounds === '2'`, nil)
 	onPage(t, ctx, badge+`.hidden`, nil)
+}
+
+// uploadFiles writes the files an upload test picks: a small PNG, an HTML
+// page (a type Kefu refuses) and a text file over the size limit.
+func uploadFiles(t *testing.T, over int) (png, page, big string) {
+	t.Helper()
+	dir := t.TempDir()
+	img := image.NewRGBA(image.Rect(0, 0, 40, 30))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i)
+	}
+	var buf bytes.Buffer
+	if err := pngenc.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	png, page, big = filepath.Join(dir, "photo.png"), filepath.Join(dir, "page.html"), filepath.Join(dir, "big.txt")
+	for p, b := range map[string][]byte{
+		png:  buf.Bytes(),
+		page: []byte("<!doctype html><html><body><script>alert(1)</script></body></html>"),
+		big:  bytes.Repeat([]byte("a"), over),
+	} {
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return png, page, big
+}
+
+// messagesOf is a conversation's messages as an agent reads them.
+func messagesOf(t *testing.T, s *server, tok string, conv int64) []map[string]any {
+	t.Helper()
+	out := mustCall(t, 200, "GET", fmt.Sprintf("%s/api/v1/conversations/%d/messages?limit=200", s.URL, conv), tok, nil)
+	var ms []map[string]any
+	for _, d := range out["data"].([]any) {
+		ms = append(ms, d.(map[string]any))
+	}
+	return ms
+}
+
+// TestUploadsWithPreview: the visitor picks an image in the widget, sees a
+// preview, sends it; the agent sees the image in the workbench. A refused
+// type and a file over the limit show why and send nothing. The agent
+// uploads from the workbench and the visitor sees the image.
+func TestUploadsWithPreview(t *testing.T) {
+	const limit = 64 << 10
+	s := start(t, t.TempDir(), func(c *config.Config) { c.MaxUploadBytes = limit })
+	tok := s.login(adminEmail, adminPassword)
+	inbox := s.inboxToken(tok)
+	s.goOnline(tok, inbox)
+	png, page, big := uploadFiles(t, 3*limit)
+	ctx := browsertest.Tab(t)
+	frame := openWidget(t, ctx, hostPage(t, s.URL+"/widget.js", inbox, ""))
+	in := []chromedp.QueryOption{chromedp.ByQuery, chromedp.FromNode(frame)}
+
+	browsertest.Run(t, ctx, wait, chromedp.SetUploadFiles("#file", []string{png}, in...))
+	inFrame(t, ctx, frame, `document.querySelector('.preview img[src^="blob:"]')?.naturalWidth === 40 && document.querySelector('.preview .name').textContent === 'photo.png'`, nil)
+	browsertest.Screenshot(t, ctx, "preview")
+	browsertest.Run(t, ctx, wait, chromedp.Click("#send", in...))
+	inFrame(t, ctx, frame, `document.querySelector('.msg.own[data-seq="1"] img.thumb')?.naturalWidth === 40 && !document.querySelector('.preview')`, nil)
+	id := num(s.onlyConversation(tok)["id"])
+	ms := messagesOf(t, s, tok, id)
+	if len(ms) != 1 || ms[0]["kind"] != "attachment" || len(ms[0]["attachments"].([]any)) != 1 {
+		t.Fatalf("stored %v", ms)
+	}
+	att := ms[0]["attachments"].([]any)[0].(map[string]any)
+	if att["file_name"] != "photo.png" || att["content_type"] != "image/png" {
+		t.Fatalf("attachment %v", att)
+	}
+
+	// Refused: an HTML page, then a file over the limit. Each says why,
+	// keeps the file in the composer to remove, and sends nothing.
+	for _, c := range []struct{ file, name, why string }{
+		{page, "page.html", "text/html"},
+		{big, "big.txt", fmt.Sprint(limit)},
+	} {
+		browsertest.Run(t, ctx, wait, chromedp.SetUploadFiles("#file", []string{c.file}, in...))
+		inFrame(t, ctx, frame, `document.querySelector('.preview .name')?.textContent === `+jsString(c.name), nil)
+		browsertest.Run(t, ctx, wait, chromedp.Click("#send", in...))
+		var notice string
+		inFrame(t, ctx, frame, `document.querySelector('.notice:not(.queue)')?.textContent.includes('could not be sent') && !document.querySelector('.preview .name').textContent.endsWith('…') && document.querySelector('.notice:not(.queue)').textContent`, &notice)
+		if !strings.Contains(notice, c.why) {
+			t.Errorf("%s: notice %q, want the reason (%s)", c.name, notice, c.why)
+		}
+		// Removing the file takes its error away.
+		browsertest.Run(t, ctx, wait, chromedp.Click(`.preview button`, in...))
+		inFrame(t, ctx, frame, `!document.querySelector('.preview') && !document.querySelector('.notice:not(.queue)') && document.querySelectorAll('.msg[data-seq]').length === 1`, nil)
+	}
+	if n := len(messagesOf(t, s, tok, id)); n != 1 {
+		t.Fatalf("%d messages stored after refused uploads, want 1", n)
+	}
+
+	// The agent sees the visitor's image, fetched from the attachment URL.
+	agent := agentTab(t, s, adminEmail, adminPassword)
+	browsertest.Run(t, agent, uiWait, chromedp.Navigate(fmt.Sprintf("%s/app/conversations/%d", s.URL, id)))
+	waitJS(t, agent, "the visitor's image", `document.querySelector('#messages li[data-seq="1"] img.att-img[alt="photo.png"]')?.naturalWidth === 40`)
+	waitJS(t, agent, "the image fetched from its attachment URL",
+		fmt.Sprintf(`performance.getEntriesByType('resource').some((e) => new URL(e.name).pathname === '/api/v1/attachments/%d')`, num(att["id"])))
+
+	// The agent's upload: a refused type is reported and sends nothing;
+	// an image reaches the visitor.
+	browsertest.Run(t, agent, uiWait, chromedp.SetUploadFiles("#file-input", []string{page}, chromedp.ByQuery))
+	waitJS(t, agent, "the refusal", `[...document.querySelectorAll('.toast')].some((e) => e.textContent.includes('page.html') && e.textContent.includes('text/html'))`)
+	browsertest.Run(t, agent, uiWait, chromedp.SetUploadFiles("#file-input", []string{png}, chromedp.ByQuery))
+	waitJS(t, agent, "the agent's image", `document.querySelector('#messages li.msg.out img.att-img')?.naturalWidth === 40`)
+	inFrame(t, ctx, frame, `document.querySelector('.msg.them img.thumb')?.naturalWidth === 40`, nil)
+	if ms := messagesOf(t, s, tok, id); len(ms) != 2 || ms[1]["sender_type"] != "agent" || len(ms[1]["attachments"].([]any)) != 1 {
+		t.Fatalf("stored after the agent's uploads: %v", ms)
+	}
+	browsertest.Screenshot(t, ctx, "widget")
+	browsertest.Screenshot(t, agent, "workbench")
 }

@@ -780,8 +780,12 @@ function pickFile(file) {
   $('#composer')?.focus();
 }
 
+// clearAttachment drops the picked file, and the notice of its failed
+// upload with it: the error is about that file, not the conversation.
 function clearAttachment() {
-  if (st.attachment && st.attachment.url && !st.attachment.sent) URL.revokeObjectURL(st.attachment.url);
+  const a = st.attachment;
+  if (a && a.url && !a.sent) URL.revokeObjectURL(a.url);
+  if (a && a.error && st.notice === a.error) st.notice = '';
   st.attachment = null;
 }
 
@@ -793,6 +797,7 @@ async function submit() {
   let uploaded = null;
   if (a) {
     a.uploading = true;
+    if (a.error && st.notice === a.error) st.notice = ''; // a retry: the last failure is not news
     render();
     try {
       const fd = new FormData();
@@ -802,7 +807,7 @@ async function submit() {
       a.sent = true;
     } catch (e) {
       a.uploading = false;
-      st.notice = st.t('uploadFailed', { reason: e.message });
+      st.notice = a.error = st.t('uploadFailed', { reason: e.message });
       render();
       return;
     }
