@@ -181,3 +181,62 @@ func TestUploadsWithPreview(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "widget")
 	browsertest.Screenshot(t, agent, "workbench")
 }
+
+// TestWorkbenchTitleCountAndScrollBack: the tab's title counts the
+// conversations with unread messages; a long conversation opens on its
+// latest page and scrolling to the top loads the older pages, in order and
+// once each, back to the first message.
+func TestWorkbenchTitleCountAndScrollBack(t *testing.T) {
+	const total = 110 // three pages of 50
+	s := start(t, t.TempDir(), nil)
+	tok := s.login(adminEmail, adminPassword)
+	inbox := s.inboxToken(tok)
+	long := s.startConversation(s.visitorSession(inbox, ""))
+	for i := 1; i <= total; i++ {
+		mustCall(t, 201, "POST", fmt.Sprintf("%s/api/v1/conversations/%d/messages", s.URL, long), tok, map[string]any{"body": fmt.Sprint("m", i)})
+	}
+	mustCall(t, 200, "POST", fmt.Sprintf("%s/api/v1/conversations/%d/read", s.URL, long), tok, map[string]any{"seq": total})
+
+	ctx := agentTab(t, s, adminEmail, adminPassword)
+	waitJS(t, ctx, "the title with nothing unread", `document.title === 'Kefu'`)
+	v := s.visitorSession(inbox, "")
+	other := s.startConversation(v)
+	mustCall(t, 201, "POST", fmt.Sprintf("%s/api/v1/widget/conversations/%d/messages", s.URL, other), v.Token, map[string]any{"body": "anyone there?"})
+	waitJS(t, ctx, "the unread count in the title", `document.title === '(1) Kefu'`)
+
+	// The long conversation opens on its latest page.
+	browsertest.Run(t, ctx, uiWait, chromedp.Navigate(fmt.Sprintf("%s/app/conversations/%d", s.URL, long)))
+	waitJS(t, ctx, "the latest page", fmt.Sprintf(`document.querySelector('#messages li[data-seq="%d"]') && document.querySelectorAll('#messages li[data-seq]').length === 50`, total))
+	if got := evalString(t, ctx, `document.querySelector('#messages li[data-seq]').dataset.seq`); got != fmt.Sprint(total-49) {
+		t.Fatalf("the first message shown is seq %s, want %d", got, total-49)
+	}
+	// The other conversation is still unread, and counted while this one is open.
+	waitJS(t, ctx, "the title while another conversation is open", `document.title === '(1) Kefu'`)
+
+	// Scrolling to the top loads the page before, and keeps the message
+	// that was at the top in view.
+	waitJS(t, ctx, "the second page", fmt.Sprintf(`(() => { const m = document.getElementById('messages');
+		if (m.querySelector('li[data-seq="%d"]')) return true; m.scrollTop = 0; return false; })()`, total-50))
+	waitJS(t, ctx, "the old top message in view", fmt.Sprintf(`(() => { const m = document.getElementById('messages').getBoundingClientRect();
+		const li = document.querySelector('#messages li[data-seq="%d"]').getBoundingClientRect(); return li.top >= m.top && li.top < m.bottom; })()`, total-49))
+	// And again, until the first message.
+	waitJS(t, ctx, "the first message", `(() => { const m = document.getElementById('messages');
+		if (m.querySelector('li[data-seq="1"]')) return true; m.scrollTop = 0; return false; })()`)
+	var seqs []int
+	browsertest.Run(t, ctx, uiWait, chromedp.Evaluate(`[...document.querySelectorAll('#messages li[data-seq]')].map((li) => Number(li.dataset.seq))`, &seqs))
+	if len(seqs) != total {
+		t.Fatalf("%d messages shown, want %d: %v", len(seqs), total, seqs)
+	}
+	for i, seq := range seqs {
+		if seq != i+1 {
+			t.Fatalf("messages shown out of order or twice: %v", seqs)
+		}
+	}
+	if got := evalString(t, ctx, `document.querySelector('#messages li[data-seq="1"] .body').textContent`); got != "m1" {
+		t.Fatalf("seq 1 reads %q", got)
+	}
+
+	// Opening the unread conversation reads it: the title is plain again.
+	browsertest.Run(t, ctx, uiWait, chromedp.Navigate(fmt.Sprintf("%s/app/conversations/%d", s.URL, other)))
+	waitJS(t, ctx, "the title after reading", `document.title === 'Kefu'`)
+}
