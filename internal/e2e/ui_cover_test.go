@@ -2,14 +2,17 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	pngenc "image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"github.com/kefu-chat/kefu/internal/browsertest"
@@ -239,4 +242,73 @@ func TestWorkbenchTitleCountAndScrollBack(t *testing.T) {
 	// Opening the unread conversation reads it: the title is plain again.
 	browsertest.Run(t, ctx, uiWait, chromedp.Navigate(fmt.Sprintf("%s/app/conversations/%d", s.URL, other)))
 	waitJS(t, ctx, "the title after reading", `document.title === 'Kefu'`)
+}
+
+// typeEnter presses Enter (with Shift if shift) as one key-down that
+// carries its text, the way a keyboard does: if the page cancels the
+// key-down no newline goes in; if it does not, the textarea gets one.
+func typeEnter(shift bool) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		var mods input.Modifier
+		if shift {
+			mods = input.ModifierShift
+		}
+		down := input.DispatchKeyEvent(input.KeyDown).WithKey("Enter").WithCode("Enter").WithWindowsVirtualKeyCode(13).
+			WithText("\r").WithUnmodifiedText("\r").WithModifiers(mods)
+		if err := down.Do(ctx); err != nil {
+			return err
+		}
+		return input.DispatchKeyEvent(input.KeyUp).WithKey("Enter").WithCode("Enter").WithWindowsVirtualKeyCode(13).WithModifiers(mods).Do(ctx)
+	})
+}
+
+// TestTypingAndEnterInBothUIs: what the visitor types in the widget shows
+// as typing in the workbench and back; in both composers Shift+Enter
+// starts a new line and Enter sends.
+func TestTypingAndEnterInBothUIs(t *testing.T) {
+	s := start(t, t.TempDir(), nil)
+	tok := s.login(adminEmail, adminPassword)
+	inbox := s.inboxToken(tok)
+	s.goOnline(tok, inbox)
+	visitor := browsertest.Tab(t)
+	frame := openWidget(t, visitor, hostPage(t, s.URL+"/widget.js", inbox, ""))
+	in := []chromedp.QueryOption{chromedp.ByQuery, chromedp.FromNode(frame)}
+	browsertest.Run(t, visitor, wait,
+		chromedp.SendKeys("#composer", "first line", in...), typeEnter(true),
+		chromedp.SendKeys("#composer", "second line", in...))
+	inFrame(t, visitor, frame, `document.querySelector('#composer').value === 'first line\nsecond line' && !document.querySelector('.msg[data-seq]')`, nil)
+	browsertest.Run(t, visitor, wait, typeEnter(false))
+	inFrame(t, visitor, frame, `document.querySelector('.msg.own[data-seq="1"] .text')?.textContent === 'first line\nsecond line' && document.querySelector('#composer').value === ''`, nil)
+	id := num(s.onlyConversation(tok)["id"])
+
+	agent := agentTab(t, s, adminEmail, adminPassword)
+	browsertest.Run(t, agent, uiWait,
+		chromedp.Navigate(fmt.Sprintf("%s/app/conversations/%d", s.URL, id)),
+		chromedp.WaitVisible(`#messages li[data-seq="1"]`, chromedp.ByQuery))
+	// The indicators go out on their own after a few idle seconds, so
+	// each side records that one showed rather than racing to see it.
+	waitJS(t, agent, "no typing indicator yet", `document.getElementById('typing').hidden && (() => { window.typingSeen = false;
+		const el = document.getElementById('typing');
+		new MutationObserver(() => { if (!el.hidden) window.typingSeen = true; }).observe(el, { attributes: true }); return true; })()`)
+	inFrame(t, visitor, frame, `!document.querySelector('.typing') && (() => { window.typingSeen = false;
+		new MutationObserver(() => { if (document.querySelector('.typing')) window.typingSeen = true; }).observe(document.body, { childList: true, subtree: true });
+		return true; })()`, nil)
+	// The visitor types in the widget; the agent sees it.
+	browsertest.Run(t, visitor, wait, chromedp.SendKeys("#composer", "and", in...))
+	waitJS(t, agent, "the visitor typing", `window.typingSeen`)
+
+	// The agent: Shift+Enter is a new line, Enter sends; the visitor sees
+	// the agent typing, then the reply with its line break.
+	browsertest.Run(t, agent, uiWait, chromedp.SendKeys("#composer", "Hello", chromedp.ByQuery))
+	inFrame(t, visitor, frame, `window.typingSeen`, nil)
+	browsertest.Run(t, agent, uiWait, typeEnter(true), chromedp.SendKeys("#composer", "how can I help?", chromedp.ByQuery))
+	if got := evalString(t, agent, `document.getElementById('composer').value`); got != "Hello\nhow can I help?" {
+		t.Fatalf("workbench composer after Shift+Enter holds %q", got)
+	}
+	browsertest.Run(t, agent, uiWait, typeEnter(false))
+	waitJS(t, agent, "the reply sent", `document.getElementById('composer').value === '' && !!document.querySelector('#messages li.msg.out[data-seq="2"]')`)
+	inFrame(t, visitor, frame, `document.querySelector('.msg.them[data-seq="2"] .text')?.textContent === 'Hello\nhow can I help?' && !document.querySelector('.typing')`, nil)
+	if _, bodies := s.history(tok, id); !slices.Equal(bodies, []string{"first line\nsecond line", "Hello\nhow can I help?"}) {
+		t.Fatalf("stored %q", bodies)
+	}
 }
