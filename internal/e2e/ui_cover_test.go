@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/kefu-chat/kefu/internal/browsertest"
 	"github.com/kefu-chat/kefu/internal/config"
@@ -310,5 +311,70 @@ func TestTypingAndEnterInBothUIs(t *testing.T) {
 	inFrame(t, visitor, frame, `document.querySelector('.msg.them[data-seq="2"] .text')?.textContent === 'Hello\nhow can I help?' && !document.querySelector('.typing')`, nil)
 	if _, bodies := s.history(tok, id); !slices.Equal(bodies, []string{"first line\nsecond line", "Hello\nhow can I help?"}) {
 		t.Fatalf("stored %q", bodies)
+	}
+}
+
+// TestWidgetJSAPI: Kefu.open, close and toggle drive the panel, and the
+// page hears ready, open, close and message, each once; off stops a
+// listener.
+func TestWidgetJSAPI(t *testing.T) {
+	s := start(t, t.TempDir(), nil)
+	tok := s.login(adminEmail, adminPassword)
+	inbox := s.inboxToken(tok)
+	s.goOnline(tok, inbox)
+	stub := `<script>!function(w){var k=w.Kefu=w.Kefu||{q:[]};["identify","open","close","toggle","on","off","setLocale","reset"].forEach(function(m){k[m]=k[m]||function(){k.q.push([m,arguments])}})}(window);
+window.events = []; window.onMessage = function (m) { events.push('message:' + m.sender_type + ':' + m.seq + ':' + m.body + ':' + (m.conversation_id > 0)) };
+['ready', 'open', 'close'].forEach(function (e) { Kefu.on(e, function () { events.push(e) }) }); Kefu.on('message', onMessage);
+window.seen = []; Kefu.on('message', function (m) { seen.push(m.seq) });</script>`
+	ctx := browsertest.Tab(t)
+	browsertest.Run(t, ctx, wait, chromedp.Navigate(hostPage(t, s.URL+"/widget.js", inbox, stub)))
+	frame := widgetFrame(t, ctx)
+	in := []chromedp.QueryOption{chromedp.ByQuery, chromedp.FromNode(frame)}
+	events := func(n int) []string {
+		t.Helper()
+		var got []string
+		onPage(t, ctx, fmt.Sprintf(`window.events.length >= %d && window.events`, n), &got)
+		return got
+	}
+	isOpen := shadow + `.querySelector('iframe.open') && ` + launcher + `.getAttribute('aria-expanded') === 'true'`
+	isClosed := `!` + shadow + `.querySelector('iframe.open') && ` + launcher + `.getAttribute('aria-expanded') === 'false'`
+	js := func(expr string) { browsertest.Run(t, ctx, wait, chromedp.Evaluate(expr, nil)) }
+
+	events(1) // ready
+	js(`Kefu.open()`)
+	onPage(t, ctx, isOpen, nil)
+	inFrame(t, ctx, frame, `document.querySelector('#composer')`, nil)
+	browsertest.Run(t, ctx, wait, chromedp.SendKeys("#composer", "hi\r", in...))
+	inFrame(t, ctx, frame, `document.querySelector('.msg.own[data-seq="1"]')`, nil)
+	events(3)
+	id := num(s.onlyConversation(tok)["id"])
+	post := func(body string) {
+		mustCall(t, 201, "POST", fmt.Sprintf("%s/api/v1/conversations/%d/messages", s.URL, id), tok, map[string]any{"body": body})
+	}
+
+	js(`Kefu.toggle()`)
+	onPage(t, ctx, isClosed, nil)
+	post("Reply")
+	onPage(t, ctx, badge+`.textContent === '1'`, nil)
+	events(5)
+	js(`Kefu.toggle()`)
+	onPage(t, ctx, isOpen+` && `+badge+`.hidden`, nil)
+	js(`Kefu.close(); Kefu.close()`) // the second is no change and no event
+	onPage(t, ctx, isClosed, nil)
+	js(`Kefu.open()`)
+	onPage(t, ctx, isOpen, nil)
+	// Esc in the panel closes it, like the close button.
+	browsertest.Run(t, ctx, wait, chromedp.Focus("#composer", in...), chromedp.KeyEvent(kb.Escape))
+	onPage(t, ctx, isClosed, nil)
+
+	// Off: a listener taken off hears nothing, while the one left on
+	// (called in the same turn) hears the message.
+	js(`Kefu.off('message', onMessage)`)
+	post("unheard")
+	onPage(t, ctx, `window.seen.join() === '1,2,3'`, nil)
+	got := events(9)
+	want := []string{"ready", "open", "message:contact:1:hi:true", "close", "message:agent:2:Reply:true", "open", "close", "open", "close"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("events %q\nwant   %q", got, want)
 	}
 }
