@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -377,4 +379,37 @@ window.seen = []; Kefu.on('message', function (m) { seen.push(m.seq) });</script
 	if !slices.Equal(got, want) {
 		t.Fatalf("events %q\nwant   %q", got, want)
 	}
+}
+
+// TestWidgetSpeaksTheBrowsersLanguage: with no data-locale, no
+// Kefu.setLocale and no inbox locale, a browser that asks for Chinese
+// gets the widget in Chinese, in the panel and on the launcher.
+func TestWidgetSpeaksTheBrowsersLanguage(t *testing.T) {
+	s := start(t, t.TempDir(), nil)
+	tok := s.login(adminEmail, adminPassword)
+	inbox := s.inboxToken(tok)
+	s.goOnline(tok, inbox)
+	ctx := browsertest.Tab(t)
+	// What a Chinese Chromium sends and reports: Accept-Language and
+	// navigator.languages, for the page and the frames in it.
+	browsertest.Run(t, ctx, wait, chromedp.ActionFunc(func(ctx context.Context) error {
+		_, _, _, ua, _, err := browser.GetVersion().Do(ctx)
+		if err != nil {
+			return err
+		}
+		return emulation.SetUserAgentOverride(ua).WithAcceptLanguage("zh-CN,zh;q=0.9").Do(ctx)
+	}))
+	frame := openWidget(t, ctx, hostPage(t, s.URL+"/widget.js", inbox, ""))
+	var got []string
+	inFrame(t, ctx, frame, `document.documentElement.lang === 'zh-CN' && [navigator.language, document.querySelector('#composer').placeholder, document.querySelector('#send').textContent, document.querySelector('.brand').textContent]`, &got)
+	if want := []string{"zh-CN", "输入消息…", "发送", "由 Kefu 提供支持"}; !slices.Equal(got, want) {
+		t.Fatalf("frame (navigator.language, placeholder, send, brand) = %q, want %q", got, want)
+	}
+	var label string
+	onPage(t, ctx, launcher+`.getAttribute('aria-label')`, &label)
+	if label != "关闭聊天" { // the panel is open
+		t.Fatalf("launcher label %q", label)
+	}
+	browsertest.Run(t, ctx, wait, chromedp.Evaluate(`Kefu.close()`, nil))
+	onPage(t, ctx, launcher+`.getAttribute('aria-label') === '打开聊天'`, nil)
 }
