@@ -280,10 +280,13 @@ const fromStaff = (m) => m.sender_type === 'agent' || m.sender_type === 'bot';
 
 // ---- messages ---------------------------------------------------------------
 
-// addMessage stores m once (by seq) and reports whether it was new.
+// addMessage stores m once (by seq) and reports whether it was new. The
+// page hears of every new message once: one from the socket (live), or
+// the visitor's own send, whichever of its ack or its echo comes first.
 function addMessage(m, live) {
   if (!st.conv || m.conversation_id !== st.conv.id || m.kind === 'note') return false;
-  if (m.client_msg_id && st.pending.has(m.client_msg_id)) st.pending.delete(m.client_msg_id);
+  const sent = !!m.client_msg_id && st.pending.has(m.client_msg_id);
+  if (sent) st.pending.delete(m.client_msg_id);
   if (st.msgs.has(m.seq)) return false;
   st.msgs.set(m.seq, m);
   st.lastSeq = Math.max(st.lastSeq, m.seq);
@@ -292,8 +295,8 @@ function addMessage(m, live) {
     agentName(m.sender_id);
     st.typingFrom = 0;
   }
+  if (live || sent) toHost({ kefu: 'message', message: { id: m.id, conversation_id: m.conversation_id, seq: m.seq, sender_type: m.sender_type, body: m.body, created_at: m.created_at } });
   if (live) {
-    toHost({ kefu: 'message', message: { id: m.id, conversation_id: m.conversation_id, seq: m.seq, sender_type: m.sender_type, body: m.body, created_at: m.created_at } });
     if (fromStaff(m) && !(st.open && !document.hidden)) {
       st.unread++;
       toHost({ kefu: 'unread', count: st.unread });
@@ -808,8 +811,12 @@ function pickFile(file) {
   $('#composer')?.focus();
 }
 
+// clearAttachment drops the picked file, and the notice of its failed
+// upload with it: the error is about that file, not the conversation.
 function clearAttachment() {
-  if (st.attachment && st.attachment.url && !st.attachment.sent) URL.revokeObjectURL(st.attachment.url);
+  const a = st.attachment;
+  if (a && a.url && !a.sent) URL.revokeObjectURL(a.url);
+  if (a && a.error && st.notice === a.error) st.notice = '';
   st.attachment = null;
 }
 
@@ -821,6 +828,7 @@ async function submit() {
   let uploaded = null;
   if (a) {
     a.uploading = true;
+    if (a.error && st.notice === a.error) st.notice = ''; // a retry: the last failure is not news
     render();
     try {
       const fd = new FormData();
@@ -830,7 +838,7 @@ async function submit() {
       a.sent = true;
     } catch (e) {
       a.uploading = false;
-      st.notice = st.t('uploadFailed', { reason: e.message });
+      st.notice = a.error = st.t('uploadFailed', { reason: e.message });
       render();
       return;
     }
