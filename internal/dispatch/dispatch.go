@@ -69,6 +69,15 @@ type Dispatcher struct {
 	sent      map[int64]int   // conversation id -> last position sent
 	estimate  map[int64]*routing.WaitEstimator
 	rules     map[int64]*ruleSet // by workspace
+	gates     map[int64]gate     // by inbox id: open for automatic assignment at the last tick
+}
+
+// gate is whether an inbox was open for automatic assignment (inside its
+// hours, not manual) when last looked at, so the tick can pull when it
+// opens.
+type gate struct {
+	workspaceID int64
+	open        bool
 }
 
 type inboxState struct {
@@ -111,7 +120,7 @@ func New(opts Options) *Dispatcher {
 	}
 	d := &Dispatcher{opts: opts, store: opts.Store, chat: opts.Chat, log: opts.Log,
 		inboxes: map[int64]*inboxState{}, connected: map[int64]map[int64]bool{}, dirty: map[int64]int64{},
-		sent: map[int64]int{}, estimate: map[int64]*routing.WaitEstimator{}, rules: map[int64]*ruleSet{}}
+		sent: map[int64]int{}, estimate: map[int64]*routing.WaitEstimator{}, rules: map[int64]*ruleSet{}, gates: map[int64]gate{}}
 	opts.Chat.SetRouter(d)
 	if opts.Bus != nil {
 		opts.Bus.Subscribe(d.onEvent)
@@ -256,7 +265,10 @@ func (d *Dispatcher) Enqueue(ctx context.Context, c *kefu.Conversation) error {
 	return err
 }
 
-// Push tries to assign one queued conversation now.
+// Push tries to assign one queued conversation now. An agent with room
+// who may take an earlier conversation of the same queue gets that one
+// first (see ClaimConversation), so the returned assignment is the pushed
+// conversation's, or nil while it still waits.
 func (d *Dispatcher) Push(ctx context.Context, workspaceID, conversationID int64) (*kefu.Assignment, error) {
 	c, err := d.store.GetConversation(ctx, workspaceID, conversationID)
 	if err != nil {
@@ -270,15 +282,28 @@ func (d *Dispatcher) Push(ctx context.Context, workspaceID, conversationID int64
 	if st.settings.Policy == string(routing.PolicyManual) || !st.open(now) {
 		return nil, nil
 	}
-	a, err := d.store.ClaimConversation(ctx, workspaceID, conversationID, now, func(s *kefu.ClaimSnapshot) kefu.Decision {
-		return routing.Decide(s, d.opts.Grace)
-	})
-	if err != nil || a == nil {
-		return nil, err
+	decide := func(s *kefu.ClaimSnapshot) kefu.Decision { return routing.Decide(s, d.opts.Grace) }
+	// A claim gives the chosen agent an earlier queued conversation they
+	// may take in preference to this one (queue order is fair), so claim
+	// again until this one is assigned or nobody has room. Each round
+	// assigns one conversation; the bound leaves a very long backlog to
+	// the pulls.
+	for range maxPushRounds {
+		a, err := d.store.ClaimConversation(ctx, workspaceID, conversationID, now, decide)
+		if err != nil || a == nil {
+			return nil, err
+		}
+		d.assigned(ctx, a)
+		if a.Conversation.ID == conversationID {
+			return a, nil
+		}
 	}
-	d.assigned(ctx, a)
-	return a, nil
+	return nil, nil
 }
+
+// maxPushRounds bounds the claims one push makes while it serves earlier
+// conversations of the queue first.
+const maxPushRounds = 64
 
 // Pull gives the agent the head of the queue while they have room.
 func (d *Dispatcher) Pull(ctx context.Context, workspaceID, agentID int64) (int, error) {

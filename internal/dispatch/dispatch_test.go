@@ -36,6 +36,7 @@ type env struct {
 	store kefu.Store
 	chat  *chat.Service
 	d     *Dispatcher
+	hub   *hub.Hub
 	f     *kefutest.Fixture
 	clock *clock
 	bus   *inproc.Bus
@@ -43,8 +44,8 @@ type env struct {
 	seen  []*kefu.Event
 }
 
-// newEnv is a real SQLite store, chat service, hub and dispatcher with a
-// fake clock; events published on the bus are recorded.
+// newEnv is a real SQLite store, chat service, hub (fed by the bus) and
+// dispatcher with a fake clock; events published on the bus are recorded.
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "kefu.db"), sqlite.Options{Synchronous: "NORMAL"})
@@ -56,6 +57,8 @@ func newEnv(t *testing.T) *env {
 	e.bus.Subscribe(func(ev *kefu.Event) { e.mu.Lock(); e.seen = append(e.seen, ev); e.mu.Unlock() })
 	e.chat = chat.New(s, e.bus, nil, nil)
 	h := hub.New(e.chat, hub.Options{})
+	h.Attach(e.bus)
+	e.hub = h
 	e.d = New(Options{Store: s, Chat: e.chat, Hub: h, Now: e.clock.Now, Grace: time.Minute})
 	e.f = kefutest.NewFixture(t, s, auth.NewAuthenticator(s, time.Now), "Acme")
 	return e

@@ -44,11 +44,22 @@ func (d *Dispatcher) heartbeat(ctx context.Context) {
 			d.log.Warn("presence heartbeat failed", "workspace_id", ws, "err", err)
 		}
 	}
-	// New connections pull at once; the periodic pass is a backstop for
-	// openings (business hours) and claims lost to a crash.
+	// New connections pull at once, and every connected agent of a
+	// workspace where an inbox just opened for automatic assignment
+	// (business hours began, or it left the manual policy); the periodic
+	// pass is a backstop for claims lost to a crash.
 	pull := fresh
+	opened := d.openings(ctx, now, conns)
 	if all {
 		pull = conns
+	} else if len(opened) > 0 {
+		pull = map[int64][]int64{}
+		for ws, ids := range fresh {
+			pull[ws] = ids
+		}
+		for ws := range opened {
+			pull[ws] = conns[ws]
+		}
 	}
 	for ws, ids := range pull {
 		for _, id := range ids {
@@ -57,6 +68,47 @@ func (d *Dispatcher) heartbeat(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// openings reports the workspaces, among those with agents connected here,
+// where an inbox became open for automatic assignment since the last
+// look: inside business hours and not manual. The first look at an inbox
+// only records its state, since the new connection's pull covers it.
+// Settings come from the cache, reloaded at most every cacheTTL.
+func (d *Dispatcher) openings(ctx context.Context, now time.Time, conns map[int64][]int64) map[int64]bool {
+	d.mu.Lock()
+	watch := make(map[int64]int64, len(d.inboxes)+len(d.gates))
+	for id, st := range d.inboxes {
+		watch[id] = st.settings.WorkspaceID
+	}
+	for id, g := range d.gates {
+		watch[id] = g.workspaceID
+	}
+	d.mu.Unlock()
+	opened := map[int64]bool{}
+	for inboxID, ws := range watch {
+		if len(conns[ws]) == 0 {
+			continue
+		}
+		st, err := d.settings(ctx, ws, inboxID)
+		if err != nil {
+			if kefu.IsNotFound(err) {
+				d.mu.Lock()
+				delete(d.gates, inboxID)
+				d.mu.Unlock()
+			}
+			continue
+		}
+		open := st.settings.Policy != string(routing.PolicyManual) && st.open(now)
+		d.mu.Lock()
+		g, seen := d.gates[inboxID]
+		d.gates[inboxID] = gate{workspaceID: ws, open: open}
+		d.mu.Unlock()
+		if seen && open && !g.open {
+			opened[ws] = true
+		}
+	}
+	return opened
 }
 
 // sendPositions tells waiting visitors connected here their place in the

@@ -25,6 +25,7 @@ func RunRouting(t *testing.T, open func(t *testing.T) kefu.Store) {
 		{"RoutingRules", testRoutingRules},
 		{"QueueOrder", testQueueOrder},
 		{"ClaimRechecksCapacity", testClaimRechecksCapacity},
+		{"ClaimServesQueueInOrder", testClaimServesQueueInOrder},
 		{"ClaimNextTeamsAndOrder", testClaimNext},
 		{"Sweeps", testSweeps},
 		{"RoutingIsolation", testRoutingIsolation},
@@ -333,6 +334,71 @@ func testClaimRechecksCapacity(t *testing.T, s kefu.Store) {
 	}
 }
 
+// testClaimServesQueueInOrder: pushing a new conversation to an agent
+// with room gives them the earliest queued conversation they may take
+// instead (queued overnight, or while the inbox was manual), and the new
+// one waits its turn. One the agent may not take (another team's) does not
+// hold the new one back, nor does anything ordered after it.
+func testClaimServesQueueInOrder(t *testing.T, s kefu.Store) {
+	f := newFixture(t, s)
+	ws := f.workspace()
+	in := f.inbox(ws.ID)
+	agent := f.agent(ws.ID)
+	st := kefu.DefaultRoutingSettings(ws.ID, in.ID)
+	st.DefaultCapacity = 1
+	if err := s.PutRoutingSettings(f.ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	other := &kefu.Team{WorkspaceID: ws.ID, Name: "Other"}
+	if err := s.CreateTeam(f.ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	now := kefu.Now()
+	f.online(ws.ID, now, agent)
+	// Queued while nobody could take them, oldest first.
+	otherTeam := f.queued(ws.ID, in.ID, other.ID, kefu.PriorityUrgent, now.Add(-3*time.Hour))
+	waiting := f.queued(ws.ID, in.ID, 0, "", now.Add(-2*time.Hour))
+	later := f.queued(ws.ID, in.ID, 0, "", now.Add(-time.Hour))
+	fresh := f.queued(ws.ID, in.ID, 0, "", now)
+
+	a := f.claim(ws.ID, fresh.ID, now)
+	if a == nil || a.Conversation.ID != waiting.ID || a.AgentID != agent.ID || a.Reason != "queue" {
+		t.Fatalf("push of the new conversation %d = %+v; want the earliest conversation the agent may take, %d, with reason queue", fresh.ID, a, waiting.ID)
+	}
+	for _, c := range []*kefu.Conversation{otherTeam, later, fresh} {
+		if got := f.getConversation(ws.ID, c.ID); got.AssigneeID != 0 || got.QueuedAt == nil {
+			t.Errorf("conversation %d = assignee %d, queued %v; want still queued", c.ID, got.AssigneeID, got.QueuedAt)
+		}
+	}
+	q, err := s.ListQueue(f.ctx, ws.ID, in.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, e := range q {
+		ids = append(ids, e.ConversationID)
+	}
+	if want := []int64{otherTeam.ID, later.ID, fresh.ID}; !slices.Equal(ids, want) {
+		t.Errorf("queue after the claim = %v, want %v", ids, want)
+	}
+
+	// The agent is now full: the next push assigns nothing.
+	if a := f.claim(ws.ID, fresh.ID, now); a != nil {
+		t.Fatalf("push with the only agent full = %+v, want nil", a)
+	}
+
+	// An urgent arrival is itself the head of the queue for this agent
+	// (the earlier urgent one needs another team): it is the one served.
+	resolved := kefu.StatusResolved
+	if _, err := s.UpdateConversation(f.ctx, ws.ID, waiting.ID, kefu.ConversationUpdate{Status: &resolved}); err != nil {
+		t.Fatal(err)
+	}
+	urgent := f.queued(ws.ID, in.ID, 0, kefu.PriorityUrgent, now.Add(time.Minute))
+	if a := f.claim(ws.ID, urgent.ID, now); a == nil || a.Conversation.ID != urgent.ID || a.Reason != "least_loaded" {
+		t.Fatalf("push of an urgent arrival = %+v; want it assigned itself (least_loaded), ahead of %d and %d", a, later.ID, fresh.ID)
+	}
+}
+
 func testClaimNext(t *testing.T, s kefu.Store) {
 	f := newFixture(t, s)
 	ws := f.workspace()
@@ -511,7 +577,7 @@ func testClaimRace(t *testing.T, s kefu.Store) {
 				}
 				if a != nil {
 					mu.Lock()
-					wins[id]++
+					wins[a.Conversation.ID]++
 					mu.Unlock()
 				}
 			}

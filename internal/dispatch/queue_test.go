@@ -1,0 +1,171 @@
+package dispatch
+
+import (
+	"encoding/json"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kefu-chat/kefu/internal/kefu"
+	"github.com/kefu-chat/kefu/internal/protocol"
+)
+
+// pipe is an in-memory hub.Transport: a connection whose frames the test
+// reads.
+type pipe struct {
+	mu     sync.Mutex
+	frames []map[string]any
+}
+
+func (p *pipe) WriteFrame(b []byte) error {
+	var f map[string]any
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.frames = append(p.frames, f)
+	p.mu.Unlock()
+	return nil
+}
+
+func (p *pipe) Close(int, string) {}
+
+// of returns the frames of type typ received so far.
+func (p *pipe) of(typ string) []map[string]any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []map[string]any
+	for _, f := range p.frames {
+		if f["type"] == typ {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// connect opens a live connection for actor on the env's hub.
+func (e *env) connect(actor kefu.Actor) *pipe {
+	e.t.Helper()
+	p := &pipe{}
+	id := "test-" + strconv.FormatInt(int64(len(actor.Type))*1_000_000+actor.ID, 10)
+	c, ok := e.hub.Open(p, actor, id, protocol.Encode(&protocol.Welcome{Type: protocol.TypeWelcome}), nil)
+	if !ok {
+		e.t.Fatal("hub refused the connection")
+	}
+	e.t.Cleanup(func() { c.Close(1000, "test over") })
+	return p
+}
+
+// visitor is the actor of the contact of conversation c.
+func (e *env) visitor(c *kefu.Conversation) kefu.Actor {
+	return kefu.Actor{WorkspaceID: c.WorkspaceID, Type: kefu.SenderContact, ID: c.ContactID, InboxID: c.InboxID}
+}
+
+// dailyHours opens the fixture's inbox 09:00-18:00 Shanghai time every day
+// and returns today's date there.
+func (e *env) dailyHours(edit func(*kefu.RoutingSettings)) (y int, m time.Month, d int, loc *time.Location) {
+	e.t.Helper()
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	e.must(err)
+	e.settings(func(st *kefu.RoutingSettings) {
+		week := map[string]any{}
+		for day := range 7 {
+			week[strconv.Itoa(day)] = []map[string]int{{"start": 540, "end": 1080}}
+		}
+		b, _ := json.Marshal(map[string]any{"time_zone": "Asia/Shanghai", "weekly": week})
+		st.BusinessHours = b
+		if edit != nil {
+			edit(st)
+		}
+	})
+	y, m, d = time.Now().In(loc).Date()
+	return y, m, d, loc
+}
+
+// TestArrivalAtOpeningWaitsBehindQueue: a conversation that arrives just
+// after the opening, before any pull, does not take the only free slot
+// from one that waited overnight; it waits behind it.
+func TestArrivalAtOpeningWaitsBehindQueue(t *testing.T) {
+	e := newEnv(t)
+	y, m, d, loc := e.dailyHours(func(st *kefu.RoutingSettings) { st.DefaultCapacity = 1 })
+	e.clock.Set(time.Date(y, m, d, 8, 59, 0, 0, loc))
+	e.online(e.f.Agent)
+	waiting := e.start()
+	if waiting.AssigneeID != 0 {
+		t.Fatal("assigned before the opening")
+	}
+	e.clock.Set(time.Date(y, m, d, 9, 0, 5, 0, loc))
+	e.online(e.f.Agent)
+	late := e.start()
+	if got := e.get(waiting.ID).AssigneeID; got != e.f.Agent.ID {
+		t.Errorf("conversation queued since 08:59 assigned to %d, want the agent %d", got, e.f.Agent.ID)
+	}
+	if got := e.get(late.ID); got.AssigneeID != 0 || got.QueuedAt == nil {
+		t.Errorf("arrival at 09:00:05 = assignee %d, queued %v; want it waiting behind the earlier one", got.AssigneeID, got.QueuedAt)
+	}
+	// The earlier one's assignment is announced with reason queue.
+	var reason any
+	e.mu.Lock()
+	for _, ev := range e.seen {
+		if ev.Type == kefu.EventConversation && ev.ConversationID == waiting.ID {
+			var f map[string]any
+			_ = json.Unmarshal(ev.Frame, &f)
+			if f["event"] == "assigned" {
+				reason = f["reason"]
+			}
+		}
+	}
+	e.mu.Unlock()
+	if reason != "queue" {
+		t.Errorf("assigned frame of the earlier conversation has reason %v, want queue", reason)
+	}
+}
+
+// TestArrivalAfterManualServesQueueFirst: when an inbox turns from manual
+// to automatic, a new arrival gives every agent with room the queue's
+// earlier conversations first, then waits if no slot is left.
+func TestArrivalAfterManualServesQueueFirst(t *testing.T) {
+	e := newEnv(t)
+	e.settings(func(st *kefu.RoutingSettings) { st.Policy = "manual"; st.DefaultCapacity = 1; st.Sticky = false })
+	e.online(e.f.Agent, e.f.Admin)
+	first, second := e.start(), e.start()
+	e.settings(func(st *kefu.RoutingSettings) { st.Policy = "least_loaded" })
+	late := e.start()
+	for _, c := range []*kefu.Conversation{first, second} {
+		if got := e.get(c.ID).AssigneeID; got == 0 {
+			t.Errorf("conversation %d queued under the manual policy still waits after a later arrival was pushed", c.ID)
+		}
+	}
+	if a, b := e.get(first.ID).AssigneeID, e.get(second.ID).AssigneeID; a == b {
+		t.Errorf("both earlier conversations went to agent %d, capacity 1", a)
+	}
+	if got := e.get(late.ID).AssigneeID; got != 0 {
+		t.Errorf("the later arrival took a slot (agent %d) while earlier conversations waited", got)
+	}
+}
+
+// TestOpeningPullsForConnectedAgents: the tick that sees an inbox open
+// pulls for the agents connected here at once, not at the next backstop
+// pass.
+func TestOpeningPullsForConnectedAgents(t *testing.T) {
+	e := newEnv(t)
+	y, m, d, loc := e.dailyHours(nil)
+	e.clock.Set(time.Date(y, m, d, 8, 59, 50, 0, loc))
+	e.online(e.f.Agent)
+	waiting := e.start()
+	if waiting.AssigneeID != 0 {
+		t.Fatal("assigned before the opening")
+	}
+	e.connect(e.f.AgentActor())
+	e.d.heartbeat(e.ctx()) // the connection is new: touched and pulled (closed, nothing)
+	if got := e.get(waiting.ID).AssigneeID; got != 0 {
+		t.Fatalf("pulled before the opening, by %d", got)
+	}
+	// Ten seconds on: not yet time for the backstop pass (Grace/3).
+	e.clock.Set(time.Date(y, m, d, 9, 0, 0, 0, loc))
+	e.d.heartbeat(e.ctx())
+	if got := e.get(waiting.ID).AssigneeID; got != e.f.Agent.ID {
+		t.Errorf("after the tick at the opening, assignee = %d, want the connected agent %d", got, e.f.Agent.ID)
+	}
+}
