@@ -169,3 +169,29 @@ func TestOpeningPullsForConnectedAgents(t *testing.T) {
 		t.Errorf("after the tick at the opening, assignee = %d, want the connected agent %d", got, e.f.Agent.ID)
 	}
 }
+
+// TestAutoResolveSparesQueuedConversations: a visitor waiting in the
+// queue, here outside business hours, is not resolved for being idle; once
+// assigned, idleness counts again.
+func TestAutoResolveSparesQueuedConversations(t *testing.T) {
+	e := newEnv(t)
+	y, m, d, loc := e.dailyHours(func(st *kefu.RoutingSettings) { st.AutoResolveAfter = kefu.Duration(time.Hour) })
+	e.clock.Set(time.Date(y, m, d, 20, 0, 0, 0, loc))
+	e.online(e.f.Agent)
+	c := e.start()
+	if c.AssigneeID != 0 || c.QueuedAt == nil {
+		t.Fatal("not queued outside business hours")
+	}
+	e.clock.Set(c.LastActivityAt.Add(3 * time.Hour))
+	e.d.Sweep(e.ctx())
+	if got := e.get(c.ID); got.Status != kefu.StatusOpen {
+		t.Fatalf("status after 3 idle hours in the queue = %s, want open: it waits for the next opening", got.Status)
+	}
+	// Assigned (by hand), the same idleness resolves it.
+	_, err := e.store.UpdateConversation(e.ctx(), c.WorkspaceID, c.ID, kefu.ConversationUpdate{AssigneeID: &e.f.Agent.ID})
+	e.must(err)
+	e.d.Sweep(e.ctx())
+	if got := e.get(c.ID); got.Status != kefu.StatusResolved {
+		t.Errorf("assigned and idle 3 hours: status %s, want resolved", got.Status)
+	}
+}

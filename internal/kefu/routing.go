@@ -214,7 +214,9 @@ type RoutingStore interface {
 	// (inboxID 0: every inbox), at most limit.
 	ListQueue(ctx context.Context, workspaceID, inboxID int64, limit int) ([]Queued, error)
 	// IdleConversations lists open or pending conversations of the inbox
-	// whose last activity is before the cutoff, oldest first.
+	// whose last activity is before the cutoff, oldest first. Conversations
+	// waiting in the queue are not idle: they wait for an agent (or the
+	// next opening), however long that takes.
 	IdleConversations(ctx context.Context, workspaceID, inboxID int64, before time.Time, limit int) ([]*Conversation, error)
 	// AwaitingAgent lists assigned open conversations of the inbox whose
 	// newest message is the contact's and older than before, and that were

@@ -607,6 +607,7 @@ func (s *Store) ClaimNext(ctx context.Context, p kefu.PullRequest) (*kefu.Assign
 func (s *Store) IdleConversations(ctx context.Context, workspaceID, inboxID int64, before time.Time, limit int) ([]*kefu.Conversation, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+conversationColumns+` FROM conversations
 		WHERE workspace_id = $1 AND inbox_id = $2 AND status IN ('open', 'pending') AND last_activity_at < $3
+		AND NOT (`+queueWhere+`)
 		ORDER BY last_activity_at, id LIMIT $4`, workspaceID, inboxID, before, limit)
 	if err != nil {
 		return nil, wrap(err, "conversations")

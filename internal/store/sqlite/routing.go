@@ -633,6 +633,7 @@ func (s *Store) listConversations(ctx context.Context, query string, args ...any
 func (s *Store) IdleConversations(ctx context.Context, workspaceID, inboxID int64, before time.Time, limit int) ([]*kefu.Conversation, error) {
 	return s.listConversations(ctx, `SELECT `+convCols+` FROM conversations
 		WHERE workspace_id = ? AND inbox_id = ? AND status IN ('open', 'pending') AND last_activity_at < ?
+		AND NOT (`+queueWhere+`)
 		ORDER BY last_activity_at, id LIMIT ?`, workspaceID, inboxID, micros(before), limit)
 }
 

@@ -445,9 +445,14 @@ func testSweeps(t *testing.T, s kefu.Store) {
 		c.CreatedAt, c.LastActivityAt = old, old
 	})
 	f.conversation(ws.ID, in.ID, f.contact(ws.ID).ID) // active now
+	// Waiting in the queue just as long: not idle, it waits for an agent.
+	waiting := f.conversation(ws.ID, in.ID, f.contact(ws.ID).ID, func(c *kefu.Conversation) { c.CreatedAt, c.LastActivityAt = old, old })
+	if _, err := s.Requeue(f.ctx, ws.ID, waiting.ID, 0, "", old); err != nil {
+		t.Fatal(err)
+	}
 	list, err := s.IdleConversations(f.ctx, ws.ID, in.ID, kefu.Now().Add(-time.Hour), 10)
 	if err != nil || len(list) != 1 || list[0].ID != idle.ID {
-		t.Fatalf("IdleConversations = %v, %v; want only %d", list, err, idle.ID)
+		t.Fatalf("IdleConversations = %v, %v; want only %d (queued %d is not idle)", ids(list, func(c *kefu.Conversation) int64 { return c.ID }), err, idle.ID, waiting.ID)
 	}
 	// Waiting on the agent: the contact spoke last. Appending moves the
 	// activity time to now, so ask with a cutoff in the future.
