@@ -284,8 +284,10 @@ func testQueueOrder(t *testing.T, s kefu.Store) {
 	}
 }
 
-// testClaimRechecksCapacity: a decision naming a full agent (a stale
-// snapshot) is refused under the agent's lock, and the claim asks again.
+// testClaimRechecksCapacity: a decision naming a full agent (as from a
+// stale snapshot) is refused under the agent's lock, and the claim asks
+// again. The callback names the full agent whatever the snapshot says, so
+// only the store's own lock-and-recount can refuse it.
 func testClaimRechecksCapacity(t *testing.T, s kefu.Store) {
 	f := newFixture(t, s)
 	ws := f.workspace()
@@ -302,29 +304,56 @@ func testClaimRechecksCapacity(t *testing.T, s kefu.Store) {
 	c := f.queued(ws.ID, in.ID, 0, "", now)
 	var asked []int64
 	a, err := s.ClaimConversation(f.ctx, ws.ID, c.ID, now, func(snap *kefu.ClaimSnapshot) kefu.Decision {
-		// Always prefer the full agent while the snapshot says they have room.
-		for _, ag := range snap.Agents {
-			if ag.AgentID == full.ID && ag.Open < ag.Capacity {
-				asked = append(asked, full.ID)
-				return kefu.Decision{AgentID: full.ID, Reason: "test"}
-			}
+		// The full agent first, ignoring the snapshot; then the free one.
+		pick := full.ID
+		if len(asked) > 0 {
+			pick = free.ID
 		}
-		asked = append(asked, free.ID)
-		return kefu.Decision{AgentID: free.ID, Reason: "test"}
+		asked = append(asked, pick)
+		return kefu.Decision{AgentID: pick, Reason: "test"}
 	})
 	if err != nil {
 		t.Fatalf("ClaimConversation: %v", err)
 	}
-	// The store's own snapshot already counts the open conversation, so the
-	// full agent is never offered; either way the free one must win.
 	if a == nil || a.AgentID != free.ID || a.Conversation.AssigneeID != free.ID {
 		t.Fatalf("claim = %+v, want the free agent %d (asked %v)", a, free.ID, asked)
+	}
+	if !slices.Equal(asked, []int64{full.ID, free.ID}) {
+		t.Errorf("decide asked %v, want the full agent %d refused, then %d", asked, full.ID, free.ID)
+	}
+	if got := f.getConversation(ws.ID, c.ID); got.AssigneeID != free.ID {
+		t.Errorf("stored assignee = %d, want %d", got.AssigneeID, free.ID)
+	}
+	// A decision that keeps naming the full agent is refused every time:
+	// the claim gives up (at most once per agent, plus one) and the
+	// conversation stays queued.
+	stubborn := f.queued(ws.ID, in.ID, 0, "", now)
+	calls := 0
+	a, err = s.ClaimConversation(f.ctx, ws.ID, stubborn.ID, now, func(*kefu.ClaimSnapshot) kefu.Decision {
+		calls++
+		return kefu.Decision{AgentID: full.ID, Reason: "test"}
+	})
+	if err != nil || a != nil {
+		t.Fatalf("claim always naming the full agent = %+v, %v; want nil", a, err)
+	}
+	if calls < 1 || calls > 3 {
+		t.Errorf("decide called %d times for 2 agents, want between 1 and 3", calls)
+	}
+	if got := f.getConversation(ws.ID, stubborn.ID); got.AssigneeID != 0 || got.QueuedAt == nil {
+		t.Errorf("conversation after refused claims = %+v, want queued and unassigned", got)
+	}
+	if st, err := s.AgentState(f.ctx, ws.ID, full.ID); err != nil || st.Open != 1 {
+		t.Errorf("full agent's open count = %+v, %v; want still 1", st, err)
 	}
 	// Claiming again does nothing: it is no longer queued.
 	if again := f.claim(ws.ID, c.ID, now); again != nil {
 		t.Errorf("second claim = %+v, want nil", again)
 	}
 	// Nobody with room: it stays queued.
+	resolved := kefu.StatusResolved
+	if _, err := s.UpdateConversation(f.ctx, ws.ID, stubborn.ID, kefu.ConversationUpdate{Status: &resolved}); err != nil {
+		t.Fatal(err)
+	}
 	c2 := f.queued(ws.ID, in.ID, 0, "", now)
 	if a := f.claim(ws.ID, c2.ID, now); a != nil {
 		t.Errorf("claim with everyone full = %+v, want nil", a)
