@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -397,5 +398,69 @@ func TestPrechatTopicRoutesToTeam(t *testing.T) {
 		if c.TeamID != billing.ID || c.AssigneeID != e.f.Agent.ID {
 			t.Fatalf("conversation %d: team %d assignee %d; want Billing's only agent %d", c.ID, c.TeamID, c.AssigneeID, e.f.Agent.ID)
 		}
+	}
+}
+
+// TestRoundRobinTakesTurnsThroughTheStore: round robin goes through the
+// agents in id order, one turn each, and the cursor the store keeps in the
+// inbox's settings follows the last turn.
+func TestRoundRobinTakesTurnsThroughTheStore(t *testing.T) {
+	e := newEnv(t)
+	now := kefu.Now()
+	third := &kefu.Agent{WorkspaceID: e.f.Workspace.ID, Email: "third@example.com", Name: "Third", Role: kefu.RoleAgent,
+		PasswordHash: "x", Active: true, CreatedAt: now, UpdatedAt: now}
+	e.must(e.store.CreateAgent(e.ctx(), third))
+	e.settings(func(st *kefu.RoutingSettings) { st.Policy = "round_robin"; st.Sticky = false })
+	e.online(e.f.Agent, e.f.Admin, third)
+	ids := []int64{e.f.Agent.ID, e.f.Admin.ID, third.ID}
+	slices.Sort(ids)
+	for i := range 6 {
+		c := e.start()
+		if want := ids[i%3]; c.AssigneeID != want {
+			t.Fatalf("turn %d went to %d, want %d (agents in id order %v)", i+1, c.AssigneeID, want, ids)
+		}
+		st, err := e.store.GetRoutingSettings(e.ctx(), e.f.Workspace.ID, e.f.Inbox.ID)
+		e.must(err)
+		if st.RRLastAgentID != c.AssigneeID {
+			t.Fatalf("after turn %d the stored cursor is %d, want the agent who took it, %d", i+1, st.RRLastAgentID, c.AssigneeID)
+		}
+	}
+}
+
+// TestInboxTeamsRestrictWhoIsAssigned: an inbox that routes to teams is
+// served only by their members, by push and by pull.
+func TestInboxTeamsRestrictWhoIsAssigned(t *testing.T) {
+	e := newEnv(t)
+	only := &kefu.Team{WorkspaceID: e.f.Workspace.ID, Name: "Only", AgentIDs: []int64{e.f.Admin.ID}}
+	e.must(e.store.CreateTeam(e.ctx(), only))
+	e.settings(func(st *kefu.RoutingSettings) { st.TeamIDs = []int64{only.ID} })
+	e.online(e.f.Agent)
+	c := e.start()
+	if c.AssigneeID != 0 {
+		t.Fatalf("pushed to agent %d, who is outside the inbox's teams", c.AssigneeID)
+	}
+	if n, err := e.d.Pull(e.ctx(), e.f.Workspace.ID, e.f.Agent.ID); err != nil || n != 0 {
+		t.Fatalf("an agent outside the inbox's teams pulled %d (%v), want 0", n, err)
+	}
+	e.online(e.f.Admin)
+	if n, err := e.d.Pull(e.ctx(), e.f.Workspace.ID, e.f.Admin.ID); err != nil || n != 1 || e.get(c.ID).AssigneeID != e.f.Admin.ID {
+		t.Fatalf("the team member pulled %d (%v), want the waiting conversation", n, err)
+	}
+}
+
+// TestAgentMaxConcurrentOverridesInboxDefault: an agent's own limit wins
+// over the inbox's default capacity, by push and by pull.
+func TestAgentMaxConcurrentOverridesInboxDefault(t *testing.T) {
+	e := newEnv(t)
+	ag := *e.f.Agent
+	ag.MaxConcurrent = 1
+	e.must(e.store.UpdateAgent(e.ctx(), &ag))
+	e.online(e.f.Agent) // the inbox default stays 5
+	a, b := e.start(), e.start()
+	if a.AssigneeID != e.f.Agent.ID || b.AssigneeID != 0 {
+		t.Fatalf("with max_concurrent 1: first %d, second %d; want the agent, then queued", a.AssigneeID, b.AssigneeID)
+	}
+	if n, err := e.d.Pull(e.ctx(), e.f.Workspace.ID, e.f.Agent.ID); err != nil || n != 0 {
+		t.Errorf("a full agent pulled %d (%v), want 0", n, err)
 	}
 }
