@@ -33,16 +33,17 @@ func (e *env) now() time.Time        { return e.clock.Now() }
 func (e *env) ctx() context.Context  { return e.t.Context() }
 
 type env struct {
-	t     *testing.T
-	store kefu.Store
-	chat  *chat.Service
-	d     *Dispatcher
-	hub   *hub.Hub
-	f     *kefutest.Fixture
-	clock *clock
-	bus   *inproc.Bus
-	mu    sync.Mutex
-	seen  []*kefu.Event
+	t       *testing.T
+	store   kefu.Store
+	chat    *chat.Service
+	d       *Dispatcher
+	hub     *hub.Hub
+	f       *kefutest.Fixture
+	clock   *clock
+	bus     *inproc.Bus
+	mu      sync.Mutex
+	seen    []*kefu.Event
+	markers int
 }
 
 // newEnv is a real SQLite store, chat service, hub (fed by the bus) and
@@ -61,6 +62,7 @@ func newEnv(t *testing.T) *env {
 	h.Attach(e.bus)
 	e.hub = h
 	e.d = New(Options{Store: s, Chat: e.chat, Hub: h, Now: e.clock.Now, Grace: time.Minute})
+	h.OnVisitorOpen(e.d.VisitorConnected)
 	e.f = kefutest.NewFixture(t, s, auth.NewAuthenticator(s, time.Now), "Acme")
 	return e
 }

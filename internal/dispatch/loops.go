@@ -113,30 +113,39 @@ func (d *Dispatcher) openings(ctx context.Context, now time.Time, conns map[int6
 
 // sendPositions tells waiting visitors connected here their place in the
 // queue of every inbox that changed since the last tick, only when their
-// place changed. A visitor's place counts the conversations waiting for
-// the same team (no team is its own queue) in serving order.
+// place changed (or they connected since it was last sent). A visitor's
+// place counts the conversations waiting for the same team (no team is its
+// own queue) in serving order. Agents get the queue's length when it
+// changed.
 func (d *Dispatcher) sendPositions(ctx context.Context) {
 	d.mu.Lock()
-	dirty := d.dirty
-	d.dirty = map[int64]int64{}
+	dirty, recheck := d.dirty, d.recheck
+	d.dirty, d.recheck = map[int64]int64{}, map[int64]int64{}
 	d.mu.Unlock()
-	now := d.opts.Now()
 	for inboxID, ws := range dirty {
+		recheck[inboxID] = ws
+	}
+	now := d.opts.Now()
+	for inboxID, ws := range recheck {
 		q, err := d.store.ListQueue(ctx, ws, inboxID, 10000)
 		if err != nil {
 			d.log.Warn("queue read failed", "inbox_id", inboxID, "err", err)
 			continue
 		}
-		length := len(q)
-		d.opts.Hub.Route(&kefu.Event{Type: kefu.EventQueue, WorkspaceID: ws, AgentsOnly: true,
-			Frame: protocol.Encode(&protocol.QueueFrame{Type: protocol.TypeQueue, InboxID: inboxID, Length: &length})})
+		if _, changed := dirty[inboxID]; changed {
+			length := len(q)
+			d.opts.Hub.Route(&kefu.Event{Type: kefu.EventQueue, WorkspaceID: ws, AgentsOnly: true,
+				Frame: protocol.Encode(&protocol.QueueFrame{Type: protocol.TypeQueue, InboxID: inboxID, Length: &length})})
+		}
 		perTeam := map[int64]int{}
+		queued := make(map[int64]bool, len(q))
 		for _, e := range q {
+			queued[e.ConversationID] = true
 			perTeam[e.TeamID]++
 			pos := perTeam[e.TeamID]
 			d.mu.Lock()
-			same := d.sent[e.ConversationID] == pos
-			d.sent[e.ConversationID] = pos
+			same := d.sent[e.ConversationID].pos == pos
+			d.recordSent(e.ConversationID, sent{pos: pos, inboxID: inboxID, contact: e.ContactID})
 			wait, ok := d.estimator(inboxID).Estimate(pos, now)
 			d.mu.Unlock()
 			if same {
@@ -150,6 +159,15 @@ func (d *Dispatcher) sendPositions(ctx context.Context) {
 			d.opts.Hub.Route(&kefu.Event{Type: kefu.EventQueue, WorkspaceID: ws, ConversationID: e.ConversationID,
 				ContactID: e.ContactID, ContactOnly: true, ContactFrame: protocol.Encode(f)})
 		}
+		// Conversations that left this queue other than by a claim here
+		// (resolved, assigned by hand or on another node, transferred).
+		d.mu.Lock()
+		for conv, s := range d.sent {
+			if s.inboxID == inboxID && !queued[conv] {
+				d.forgetSent(conv)
+			}
+		}
+		d.mu.Unlock()
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-chat/kefu/internal/chat"
 	"github.com/kefu-chat/kefu/internal/kefu"
 	"github.com/kefu-chat/kefu/internal/protocol"
 )
@@ -55,6 +56,27 @@ func (e *env) connect(actor kefu.Actor) *pipe {
 	}
 	e.t.Cleanup(func() { c.Close(1000, "test over") })
 	return p
+}
+
+// flush waits until every frame routed to contact's connections so far has
+// been written: the hub keeps order per connection, so a marker routed now
+// arrives after them.
+func (e *env) flush(p *pipe, actor kefu.Actor) {
+	e.t.Helper()
+	e.mu.Lock()
+	e.markers++
+	n := e.markers
+	e.mu.Unlock()
+	frame, _ := json.Marshal(map[string]any{"type": "marker", "n": n})
+	e.hub.Route(&kefu.Event{Type: kefu.EventQueue, WorkspaceID: actor.WorkspaceID, ContactID: actor.ID, ContactOnly: true, ContactFrame: frame})
+	e.eventually("the marker frame", func() bool {
+		for _, f := range p.of("marker") {
+			if num(f["n"]) == int64(n) {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // visitor is the actor of the contact of conversation c.
@@ -193,5 +215,132 @@ func TestAutoResolveSparesQueuedConversations(t *testing.T) {
 	e.d.Sweep(e.ctx())
 	if got := e.get(c.ID); got.Status != kefu.StatusResolved {
 		t.Errorf("assigned and idle 3 hours: status %s, want resolved", got.Status)
+	}
+}
+
+// positions returns the positions (and estimated waits, -1 for none)
+// received on p for conversation conv, in order.
+func positions(p *pipe, conv int64) (pos []int, waits []int) {
+	for _, f := range p.of("queue") {
+		if num(f["conversation_id"]) != conv {
+			continue
+		}
+		pos = append(pos, int(num(f["position"])))
+		w := -1
+		if v, ok := f["estimated_wait"]; ok {
+			w = int(num(v))
+		}
+		waits = append(waits, w)
+	}
+	return pos, waits
+}
+
+func num(v any) int64 { f, _ := v.(float64); return int64(f) }
+
+// TestPositionResentWhenVisitorConnects: a position worked out while the
+// visitor was not connected (or before a reload) is sent again when they
+// connect, without waiting for the queue to move.
+func TestPositionResentWhenVisitorConnects(t *testing.T) {
+	e := newEnv(t)
+	first, second := e.start(), e.start() // nobody online: both wait
+	e.d.sendPositions(e.ctx())            // nobody connected: sent into the void
+	p := e.connect(e.visitor(second))
+	e.d.sendPositions(e.ctx())
+	e.flush(p, e.visitor(second))
+	if pos, _ := positions(p, second.ID); len(pos) != 1 || pos[0] != 2 {
+		t.Fatalf("positions after connecting = %v, want [2] sent again on connect", pos)
+	}
+	// A reload: a second connection gets it too, once.
+	p2 := e.connect(e.visitor(second))
+	e.d.sendPositions(e.ctx())
+	e.d.sendPositions(e.ctx())
+	e.flush(p2, e.visitor(second))
+	if pos, _ := positions(p2, second.ID); len(pos) != 1 || pos[0] != 2 {
+		t.Errorf("positions on the reloaded connection = %v, want [2]", pos)
+	}
+	_ = first
+}
+
+// TestPositionsFollowTransferAndPriority: taking a queued conversation by
+// transfer, or raising one's priority, moves the others' places at the
+// next tick; a resolved conversation's sent position is forgotten.
+func TestPositionsFollowTransferAndPriority(t *testing.T) {
+	e := newEnv(t)
+	a, b, c := e.start(), e.start(), e.start()
+	pc := e.connect(e.visitor(c))
+	e.d.sendPositions(e.ctx())
+	e.flush(pc, e.visitor(c))
+	if pos, _ := positions(pc, c.ID); len(pos) != 1 || pos[0] != 3 {
+		t.Fatalf("positions = %v, want [3]", pos)
+	}
+	// Transfer the head to an agent: c moves up to 2.
+	_, err := e.d.Transfer(e.ctx(), e.f.AdminActor(), a.ID, e.f.Agent.ID, 0, "")
+	e.must(err)
+	e.d.sendPositions(e.ctx())
+	e.flush(pc, e.visitor(c))
+	if pos, _ := positions(pc, c.ID); len(pos) != 2 || pos[1] != 2 {
+		t.Fatalf("positions after the head was transferred to an agent = %v, want [3 2]", pos)
+	}
+	// c becomes urgent: it jumps ahead of b.
+	urgent := kefu.PriorityUrgent
+	_, err = e.chat.UpdateConversation(e.ctx(), e.f.AdminActor(), c.ID, chat.ConversationChange{Priority: &urgent})
+	e.must(err)
+	e.d.sendPositions(e.ctx())
+	e.flush(pc, e.visitor(c))
+	if pos, _ := positions(pc, c.ID); len(pos) != 3 || pos[2] != 1 {
+		t.Fatalf("positions after c became urgent = %v, want [3 2 1]", pos)
+	}
+	// b is resolved while waiting: its sent position is dropped.
+	resolved := kefu.StatusResolved
+	_, err = e.chat.UpdateConversation(e.ctx(), e.f.AdminActor(), b.ID, chat.ConversationChange{Status: &resolved})
+	e.must(err)
+	e.d.sendPositions(e.ctx())
+	e.d.mu.Lock()
+	_, kept := e.d.sent[b.ID]
+	left := len(e.d.sent)
+	e.d.mu.Unlock()
+	if kept || left != 1 {
+		t.Errorf("after b was resolved: b still tracked %v, %d tracked; want only c", kept, left)
+	}
+}
+
+// TestEstimatedWaitOnceTheQueueMoved: with assignments two minutes apart
+// behind it, the position frame carries an estimated wait above zero;
+// before any history, none.
+func TestEstimatedWaitOnceTheQueueMoved(t *testing.T) {
+	e := newEnv(t)
+	e.settings(func(st *kefu.RoutingSettings) { st.DefaultCapacity = 1 })
+	e.online(e.f.Agent)
+	first := e.start() // assigned now
+	if first.AssigneeID != e.f.Agent.ID {
+		t.Fatal("first conversation not assigned")
+	}
+	second, third := e.start(), e.start()
+	p := e.connect(e.visitor(third))
+	e.d.sendPositions(e.ctx())
+	e.flush(p, e.visitor(third))
+	if pos, waits := positions(p, third.ID); len(pos) != 1 || pos[0] != 2 || waits[0] != -1 {
+		t.Fatalf("before any interval: positions %v waits %v, want [2] with no estimate", pos, waits)
+	}
+	e.clock.Add(2 * time.Minute)
+	e.online(e.f.Agent)
+	resolved := kefu.StatusResolved
+	_, err := e.chat.UpdateConversation(e.ctx(), e.f.AgentActor(), first.ID, chat.ConversationChange{Status: &resolved})
+	e.must(err)
+	e.eventually("the second conversation assigned", func() bool { return e.get(second.ID).AssigneeID == e.f.Agent.ID })
+	// The pull runs off the caller's path and marks the queue changed
+	// after its claim commits: tick until the new place arrives.
+	e.eventually("position 1 sent", func() bool {
+		e.d.sendPositions(e.ctx())
+		e.flush(p, e.visitor(third))
+		pos, _ := positions(p, third.ID)
+		return len(pos) == 2
+	})
+	pos, waits := positions(p, third.ID)
+	if len(pos) != 2 || pos[1] != 1 {
+		t.Fatalf("positions = %v, want [2 1]", pos)
+	}
+	if waits[1] <= 0 {
+		t.Errorf("estimated wait at position 1 after one 2-minute interval = %d s, want > 0", waits[1])
 	}
 }
