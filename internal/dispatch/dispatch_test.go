@@ -297,6 +297,8 @@ func TestTransferToTeamAndAgent(t *testing.T) {
 	}
 	vip := &kefu.Team{WorkspaceID: e.f.Workspace.ID, Name: "VIP", AgentIDs: []int64{e.f.Admin.ID}}
 	e.must(e.store.CreateTeam(e.ctx(), vip))
+	// The receiving agents' workbenches: the admin (VIP) first, then the agent.
+	adminWS, agentWS := e.connect(e.f.AdminActor()), e.connect(e.f.AgentActor())
 	// Nobody in VIP is online: it waits in the queue for that team.
 	after, err := e.d.Transfer(e.ctx(), e.f.AgentActor(), c.ID, 0, vip.ID, "big order")
 	e.must(err)
@@ -325,6 +327,43 @@ func TestTransferToTeamAndAgent(t *testing.T) {
 	}
 	if notes != 2 || !strings.Contains(strings.Join(got, "|"), "note:Transferred to team VIP: big order") {
 		t.Errorf("transcript = %q, want two private transfer notes, the first with its note", got)
+	}
+	// Each receiving agent is told: from whom, to which team, and the seq
+	// of the private note carrying the transfer note.
+	ms, err := e.store.ListMessages(e.ctx(), kefu.MessageRange{WorkspaceID: e.f.Workspace.ID, ConversationID: c.ID, Limit: 100, IncludePrivate: true})
+	e.must(err)
+	var noteSeqs []int64
+	for _, m := range ms {
+		if m.Kind == kefu.KindNote && strings.HasPrefix(m.Body, "Transferred to ") {
+			noteSeqs = append(noteSeqs, m.Seq)
+		}
+	}
+	if len(noteSeqs) != 2 {
+		t.Fatalf("transfer notes at seqs %v, want 2", noteSeqs)
+	}
+	transferred := func(p *pipe) func() []map[string]any {
+		return func() []map[string]any {
+			var out []map[string]any
+			for _, f := range p.of("conversation") {
+				if f["event"] == "transferred" && num(f["conversation"].(map[string]any)["id"]) == c.ID {
+					out = append(out, f)
+				}
+			}
+			return out
+		}
+	}
+	toAdmin, toAgent := transferred(adminWS), transferred(agentWS)
+	e.eventually("both transfer frames on both workbenches", func() bool { return len(toAdmin()) == 2 && len(toAgent()) == 2 })
+	for name, frames := range map[string][]map[string]any{"admin (team VIP)": toAdmin(), "agent": toAgent()} {
+		team, agent := frames[0], frames[1]
+		if num(team["from_agent_id"]) != e.f.Agent.ID || num(team["to_team_id"]) != vip.ID || num(team["note_seq"]) != noteSeqs[0] ||
+			team["reason"] != "transfer" || num(team["conversation"].(map[string]any)["team_id"]) != vip.ID {
+			t.Errorf("%s: transfer to the team = %v; want from agent %d to team %d, note seq %d", name, team, e.f.Agent.ID, vip.ID, noteSeqs[0])
+		}
+		if num(agent["from_agent_id"]) != e.f.Admin.ID || agent["to_team_id"] != nil || num(agent["note_seq"]) != noteSeqs[1] ||
+			num(agent["conversation"].(map[string]any)["assignee_id"]) != e.f.Agent.ID {
+			t.Errorf("%s: transfer to the agent = %v; want from %d to assignee %d, note seq %d", name, agent, e.f.Admin.ID, e.f.Agent.ID, noteSeqs[1])
+		}
 	}
 	_, err = e.d.Transfer(e.ctx(), e.f.AgentActor(), c.ID, e.f.Agent.ID, vip.ID, "")
 	if kefu.ErrorCode(err) != kefu.EInvalid {
