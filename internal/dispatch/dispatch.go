@@ -44,8 +44,11 @@ type Options struct {
 	// Grace is how long an agent stays online after their last connection
 	// was last seen (default 60s). Heartbeats are sent every Grace/3.
 	Grace time.Duration
-	// Tick is how often connections are checked, queue positions sent and
-	// the backstop pull runs (default 1s).
+	// Tick is how often new agent connections are noticed (and pulled
+	// for), inboxes checked for an opening (which pulls for the connected
+	// agents), queue positions sent, and the sweeps considered (default
+	// 1s). Presence heartbeats and the backstop pull for every connected
+	// agent run on the first tick after each Grace/3.
 	Tick time.Duration
 	// SweepEvery is how often auto-resolve and reminders run (default 30s).
 	SweepEvery time.Duration
