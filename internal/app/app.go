@@ -147,6 +147,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Routing = dispatch.New(dispatch.Options{Store: store, Chat: a.Chat, Hub: a.Hub, Bus: a.Bus, Log: log, BotActive: a.Bot.Active})
 	routingHours = a.Routing.InsideHours
 	a.Bot.SetHandoff(a.Routing.Handoff)
+	a.Hub.OnVisitorOpen(a.Routing.VisitorConnected)
 	authn := auth.NewAuthenticator(store, time.Now)
 	var api *httpapi.Server
 	sockets := ws.New(a.Chat, authn, a.Hub, store, ws.Options{

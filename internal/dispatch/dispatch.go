@@ -44,8 +44,11 @@ type Options struct {
 	// Grace is how long an agent stays online after their last connection
 	// was last seen (default 60s). Heartbeats are sent every Grace/3.
 	Grace time.Duration
-	// Tick is how often connections are checked, queue positions sent and
-	// the backstop pull runs (default 1s).
+	// Tick is how often new agent connections are noticed (and pulled
+	// for), inboxes checked for an opening (which pulls for the connected
+	// agents), queue positions sent, and the sweeps considered (default
+	// 1s). Presence heartbeats and the backstop pull for every connected
+	// agent run on the first tick after each Grace/3.
 	Tick time.Duration
 	// SweepEvery is how often auto-resolve and reminders run (default 30s).
 	SweepEvery time.Duration
@@ -65,10 +68,27 @@ type Dispatcher struct {
 	inboxes   map[int64]*inboxState // by inbox id
 	connected map[int64]map[int64]bool
 	touched   time.Time
-	dirty     map[int64]int64 // inbox id -> workspace id, queue changed since last tick
-	sent      map[int64]int   // conversation id -> last position sent
+	dirty     map[int64]int64   // inbox id -> workspace id, queue changed since last tick
+	recheck   map[int64]int64   // inbox id -> workspace id, a waiting visitor connected here
+	sent      map[int64]sent    // conversation id -> last position sent
+	waiting   map[int64][]int64 // contact id -> conversation ids in sent
 	estimate  map[int64]*routing.WaitEstimator
 	rules     map[int64]*ruleSet // by workspace
+	gates     map[int64]gate     // by inbox id: open for automatic assignment at the last tick
+}
+
+// sent is the last queue position sent for a conversation.
+type sent struct {
+	pos              int
+	inboxID, contact int64
+}
+
+// gate is whether an inbox was open for automatic assignment (inside its
+// hours, not manual) when last looked at, so the tick can pull when it
+// opens.
+type gate struct {
+	workspaceID int64
+	open        bool
 }
 
 type inboxState struct {
@@ -111,7 +131,7 @@ func New(opts Options) *Dispatcher {
 	}
 	d := &Dispatcher{opts: opts, store: opts.Store, chat: opts.Chat, log: opts.Log,
 		inboxes: map[int64]*inboxState{}, connected: map[int64]map[int64]bool{}, dirty: map[int64]int64{},
-		sent: map[int64]int{}, estimate: map[int64]*routing.WaitEstimator{}, rules: map[int64]*ruleSet{}}
+		recheck: map[int64]int64{}, sent: map[int64]sent{}, waiting: map[int64][]int64{}, estimate: map[int64]*routing.WaitEstimator{}, rules: map[int64]*ruleSet{}, gates: map[int64]gate{}}
 	opts.Chat.SetRouter(d)
 	if opts.Bus != nil {
 		opts.Bus.Subscribe(d.onEvent)
@@ -256,7 +276,10 @@ func (d *Dispatcher) Enqueue(ctx context.Context, c *kefu.Conversation) error {
 	return err
 }
 
-// Push tries to assign one queued conversation now.
+// Push tries to assign one queued conversation now. An agent with room
+// who may take an earlier conversation of the same queue gets that one
+// first (see ClaimConversation), so the returned assignment is the pushed
+// conversation's, or nil while it still waits.
 func (d *Dispatcher) Push(ctx context.Context, workspaceID, conversationID int64) (*kefu.Assignment, error) {
 	c, err := d.store.GetConversation(ctx, workspaceID, conversationID)
 	if err != nil {
@@ -270,15 +293,28 @@ func (d *Dispatcher) Push(ctx context.Context, workspaceID, conversationID int64
 	if st.settings.Policy == string(routing.PolicyManual) || !st.open(now) {
 		return nil, nil
 	}
-	a, err := d.store.ClaimConversation(ctx, workspaceID, conversationID, now, func(s *kefu.ClaimSnapshot) kefu.Decision {
-		return routing.Decide(s, d.opts.Grace)
-	})
-	if err != nil || a == nil {
-		return nil, err
+	decide := func(s *kefu.ClaimSnapshot) kefu.Decision { return routing.Decide(s, d.opts.Grace) }
+	// A claim gives the chosen agent an earlier queued conversation they
+	// may take in preference to this one (queue order is fair), so claim
+	// again until this one is assigned or nobody has room. Each round
+	// assigns one conversation; the bound leaves a very long backlog to
+	// the pulls.
+	for range maxPushRounds {
+		a, err := d.store.ClaimConversation(ctx, workspaceID, conversationID, now, decide)
+		if err != nil || a == nil {
+			return nil, err
+		}
+		d.assigned(ctx, a)
+		if a.Conversation.ID == conversationID {
+			return a, nil
+		}
 	}
-	d.assigned(ctx, a)
-	return a, nil
+	return nil, nil
 }
+
+// maxPushRounds bounds the claims one push makes while it serves earlier
+// conversations of the queue first.
+const maxPushRounds = 64
 
 // Pull gives the agent the head of the queue while they have room.
 func (d *Dispatcher) Pull(ctx context.Context, workspaceID, agentID int64) (int, error) {
@@ -355,7 +391,7 @@ func (d *Dispatcher) assigned(ctx context.Context, a *kefu.Assignment) {
 		d.log.Warn("assignment event not recorded", "conversation_id", c.ID, "err", err)
 	}
 	d.mu.Lock()
-	delete(d.sent, c.ID)
+	d.forgetSent(c.ID)
 	if d.opts.Bus == nil {
 		d.estimator(c.InboxID).Observe(d.opts.Now())
 	}
@@ -368,6 +404,47 @@ func displayName(a *kefu.Agent) string {
 		return a.Name
 	}
 	return a.Email
+}
+
+// recordSent notes the position sent for a conversation; d.mu must be held.
+func (d *Dispatcher) recordSent(conv int64, s sent) {
+	if _, ok := d.sent[conv]; !ok {
+		d.waiting[s.contact] = append(d.waiting[s.contact], conv)
+	}
+	d.sent[conv] = s
+}
+
+// forgetSent drops a conversation's sent position; d.mu must be held.
+func (d *Dispatcher) forgetSent(conv int64) {
+	s, ok := d.sent[conv]
+	if !ok {
+		return
+	}
+	delete(d.sent, conv)
+	list := slices.DeleteFunc(d.waiting[s.contact], func(id int64) bool { return id == conv })
+	if len(list) == 0 {
+		delete(d.waiting, s.contact)
+	} else {
+		d.waiting[s.contact] = list
+	}
+}
+
+// VisitorConnected is told of each visitor connection on this node: the
+// positions sent before may never have reached this visitor (they were not
+// connected, or reloaded the page), so the next tick sends their place
+// again. Only this node looks: the visitor is connected here.
+func (d *Dispatcher) VisitorConnected(actor kefu.Actor) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, conv := range slices.Clone(d.waiting[actor.ID]) {
+		if s := d.sent[conv]; s.inboxID != 0 {
+			d.recheck[s.inboxID] = actor.WorkspaceID
+		}
+		d.forgetSent(conv)
+	}
+	if actor.InboxID != 0 {
+		d.recheck[actor.InboxID] = actor.WorkspaceID
+	}
 }
 
 // estimator returns the inbox's wait estimator; d.mu must be held.
@@ -455,8 +532,10 @@ func (d *Dispatcher) Transfer(ctx context.Context, actor kefu.Actor, id, toAgent
 	if before.AssigneeID != 0 && before.AssigneeID != after.AssigneeID {
 		d.goPull(before.WorkspaceID, before.AssigneeID)
 	}
+	// Into the queue (to a team) or out of it (to an agent): the waiting
+	// visitors' places change either way.
+	d.markDirty(after.WorkspaceID, after.InboxID)
 	if toTeam != 0 {
-		d.markDirty(after.WorkspaceID, after.InboxID)
 		if _, err := d.Push(ctx, after.WorkspaceID, after.ID); err != nil {
 			return after, err
 		}
@@ -510,9 +589,14 @@ func (d *Dispatcher) InsideHours(ctx context.Context, workspaceID, inboxID int64
 	return err != nil || st.open(t)
 }
 
-// ConversationChanged frees the old assignee's slot and re-queues a
-// conversation left open without an assignee.
+// ConversationChanged frees the old assignee's slot, re-queues a
+// conversation left open without an assignee, and marks the queue changed
+// when a conversation leaves it or a queued one's priority or team changes.
 func (d *Dispatcher) ConversationChanged(_ context.Context, before, after *kefu.Conversation) {
+	if wasQueued, isQueued := queued(before), queued(after); wasQueued && (!isQueued ||
+		before.Priority != after.Priority || before.TeamID != after.TeamID || !before.QueuedAt.Equal(*after.QueuedAt)) {
+		d.markDirty(after.WorkspaceID, after.InboxID)
+	}
 	freed := before.AssigneeID != 0 && before.Status == kefu.StatusOpen &&
 		(after.AssigneeID != before.AssigneeID || after.Status != kefu.StatusOpen)
 	if freed {
@@ -577,6 +661,12 @@ func (d *Dispatcher) ContactMessage(_ context.Context, m *kefu.Message) {
 			}
 		}
 	}()
+}
+
+// queued reports whether c waits in the queue (the stores' queue
+// membership: open, unassigned, queued_at set).
+func queued(c *kefu.Conversation) bool {
+	return c.AssigneeID == 0 && c.Status == kefu.StatusOpen && c.QueuedAt != nil
 }
 
 func orNow(t *time.Time, now time.Time) *time.Time {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -32,19 +33,21 @@ func (e *env) now() time.Time        { return e.clock.Now() }
 func (e *env) ctx() context.Context  { return e.t.Context() }
 
 type env struct {
-	t     *testing.T
-	store kefu.Store
-	chat  *chat.Service
-	d     *Dispatcher
-	f     *kefutest.Fixture
-	clock *clock
-	bus   *inproc.Bus
-	mu    sync.Mutex
-	seen  []*kefu.Event
+	t       *testing.T
+	store   kefu.Store
+	chat    *chat.Service
+	d       *Dispatcher
+	hub     *hub.Hub
+	f       *kefutest.Fixture
+	clock   *clock
+	bus     *inproc.Bus
+	mu      sync.Mutex
+	seen    []*kefu.Event
+	markers int
 }
 
-// newEnv is a real SQLite store, chat service, hub and dispatcher with a
-// fake clock; events published on the bus are recorded.
+// newEnv is a real SQLite store, chat service, hub (fed by the bus) and
+// dispatcher with a fake clock; events published on the bus are recorded.
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "kefu.db"), sqlite.Options{Synchronous: "NORMAL"})
@@ -56,7 +59,10 @@ func newEnv(t *testing.T) *env {
 	e.bus.Subscribe(func(ev *kefu.Event) { e.mu.Lock(); e.seen = append(e.seen, ev); e.mu.Unlock() })
 	e.chat = chat.New(s, e.bus, nil, nil)
 	h := hub.New(e.chat, hub.Options{})
+	h.Attach(e.bus)
+	e.hub = h
 	e.d = New(Options{Store: s, Chat: e.chat, Hub: h, Now: e.clock.Now, Grace: time.Minute})
+	h.OnVisitorOpen(e.d.VisitorConnected)
 	e.f = kefutest.NewFixture(t, s, auth.NewAuthenticator(s, time.Now), "Acme")
 	return e
 }
@@ -291,6 +297,8 @@ func TestTransferToTeamAndAgent(t *testing.T) {
 	}
 	vip := &kefu.Team{WorkspaceID: e.f.Workspace.ID, Name: "VIP", AgentIDs: []int64{e.f.Admin.ID}}
 	e.must(e.store.CreateTeam(e.ctx(), vip))
+	// The receiving agents' workbenches: the admin (VIP) first, then the agent.
+	adminWS, agentWS := e.connect(e.f.AdminActor()), e.connect(e.f.AgentActor())
 	// Nobody in VIP is online: it waits in the queue for that team.
 	after, err := e.d.Transfer(e.ctx(), e.f.AgentActor(), c.ID, 0, vip.ID, "big order")
 	e.must(err)
@@ -319,6 +327,43 @@ func TestTransferToTeamAndAgent(t *testing.T) {
 	}
 	if notes != 2 || !strings.Contains(strings.Join(got, "|"), "note:Transferred to team VIP: big order") {
 		t.Errorf("transcript = %q, want two private transfer notes, the first with its note", got)
+	}
+	// Each receiving agent is told: from whom, to which team, and the seq
+	// of the private note carrying the transfer note.
+	ms, err := e.store.ListMessages(e.ctx(), kefu.MessageRange{WorkspaceID: e.f.Workspace.ID, ConversationID: c.ID, Limit: 100, IncludePrivate: true})
+	e.must(err)
+	var noteSeqs []int64
+	for _, m := range ms {
+		if m.Kind == kefu.KindNote && strings.HasPrefix(m.Body, "Transferred to ") {
+			noteSeqs = append(noteSeqs, m.Seq)
+		}
+	}
+	if len(noteSeqs) != 2 {
+		t.Fatalf("transfer notes at seqs %v, want 2", noteSeqs)
+	}
+	transferred := func(p *pipe) func() []map[string]any {
+		return func() []map[string]any {
+			var out []map[string]any
+			for _, f := range p.of("conversation") {
+				if f["event"] == "transferred" && num(f["conversation"].(map[string]any)["id"]) == c.ID {
+					out = append(out, f)
+				}
+			}
+			return out
+		}
+	}
+	toAdmin, toAgent := transferred(adminWS), transferred(agentWS)
+	e.eventually("both transfer frames on both workbenches", func() bool { return len(toAdmin()) == 2 && len(toAgent()) == 2 })
+	for name, frames := range map[string][]map[string]any{"admin (team VIP)": toAdmin(), "agent": toAgent()} {
+		team, agent := frames[0], frames[1]
+		if num(team["from_agent_id"]) != e.f.Agent.ID || num(team["to_team_id"]) != vip.ID || num(team["note_seq"]) != noteSeqs[0] ||
+			team["reason"] != "transfer" || num(team["conversation"].(map[string]any)["team_id"]) != vip.ID {
+			t.Errorf("%s: transfer to the team = %v; want from agent %d to team %d, note seq %d", name, team, e.f.Agent.ID, vip.ID, noteSeqs[0])
+		}
+		if num(agent["from_agent_id"]) != e.f.Admin.ID || agent["to_team_id"] != nil || num(agent["note_seq"]) != noteSeqs[1] ||
+			num(agent["conversation"].(map[string]any)["assignee_id"]) != e.f.Agent.ID {
+			t.Errorf("%s: transfer to the agent = %v; want from %d to assignee %d, note seq %d", name, agent, e.f.Admin.ID, e.f.Agent.ID, noteSeqs[1])
+		}
 	}
 	_, err = e.d.Transfer(e.ctx(), e.f.AgentActor(), c.ID, e.f.Agent.ID, vip.ID, "")
 	if kefu.ErrorCode(err) != kefu.EInvalid {
@@ -394,5 +439,69 @@ func TestPrechatTopicRoutesToTeam(t *testing.T) {
 		if c.TeamID != billing.ID || c.AssigneeID != e.f.Agent.ID {
 			t.Fatalf("conversation %d: team %d assignee %d; want Billing's only agent %d", c.ID, c.TeamID, c.AssigneeID, e.f.Agent.ID)
 		}
+	}
+}
+
+// TestRoundRobinTakesTurnsThroughTheStore: round robin goes through the
+// agents in id order, one turn each, and the cursor the store keeps in the
+// inbox's settings follows the last turn.
+func TestRoundRobinTakesTurnsThroughTheStore(t *testing.T) {
+	e := newEnv(t)
+	now := kefu.Now()
+	third := &kefu.Agent{WorkspaceID: e.f.Workspace.ID, Email: "third@example.com", Name: "Third", Role: kefu.RoleAgent,
+		PasswordHash: "x", Active: true, CreatedAt: now, UpdatedAt: now}
+	e.must(e.store.CreateAgent(e.ctx(), third))
+	e.settings(func(st *kefu.RoutingSettings) { st.Policy = "round_robin"; st.Sticky = false })
+	e.online(e.f.Agent, e.f.Admin, third)
+	ids := []int64{e.f.Agent.ID, e.f.Admin.ID, third.ID}
+	slices.Sort(ids)
+	for i := range 6 {
+		c := e.start()
+		if want := ids[i%3]; c.AssigneeID != want {
+			t.Fatalf("turn %d went to %d, want %d (agents in id order %v)", i+1, c.AssigneeID, want, ids)
+		}
+		st, err := e.store.GetRoutingSettings(e.ctx(), e.f.Workspace.ID, e.f.Inbox.ID)
+		e.must(err)
+		if st.RRLastAgentID != c.AssigneeID {
+			t.Fatalf("after turn %d the stored cursor is %d, want the agent who took it, %d", i+1, st.RRLastAgentID, c.AssigneeID)
+		}
+	}
+}
+
+// TestInboxTeamsRestrictWhoIsAssigned: an inbox that routes to teams is
+// served only by their members, by push and by pull.
+func TestInboxTeamsRestrictWhoIsAssigned(t *testing.T) {
+	e := newEnv(t)
+	only := &kefu.Team{WorkspaceID: e.f.Workspace.ID, Name: "Only", AgentIDs: []int64{e.f.Admin.ID}}
+	e.must(e.store.CreateTeam(e.ctx(), only))
+	e.settings(func(st *kefu.RoutingSettings) { st.TeamIDs = []int64{only.ID} })
+	e.online(e.f.Agent)
+	c := e.start()
+	if c.AssigneeID != 0 {
+		t.Fatalf("pushed to agent %d, who is outside the inbox's teams", c.AssigneeID)
+	}
+	if n, err := e.d.Pull(e.ctx(), e.f.Workspace.ID, e.f.Agent.ID); err != nil || n != 0 {
+		t.Fatalf("an agent outside the inbox's teams pulled %d (%v), want 0", n, err)
+	}
+	e.online(e.f.Admin)
+	if n, err := e.d.Pull(e.ctx(), e.f.Workspace.ID, e.f.Admin.ID); err != nil || n != 1 || e.get(c.ID).AssigneeID != e.f.Admin.ID {
+		t.Fatalf("the team member pulled %d (%v), want the waiting conversation", n, err)
+	}
+}
+
+// TestAgentMaxConcurrentOverridesInboxDefault: an agent's own limit wins
+// over the inbox's default capacity, by push and by pull.
+func TestAgentMaxConcurrentOverridesInboxDefault(t *testing.T) {
+	e := newEnv(t)
+	ag := *e.f.Agent
+	ag.MaxConcurrent = 1
+	e.must(e.store.UpdateAgent(e.ctx(), &ag))
+	e.online(e.f.Agent) // the inbox default stays 5
+	a, b := e.start(), e.start()
+	if a.AssigneeID != e.f.Agent.ID || b.AssigneeID != 0 {
+		t.Fatalf("with max_concurrent 1: first %d, second %d; want the agent, then queued", a.AssigneeID, b.AssigneeID)
+	}
+	if n, err := e.d.Pull(e.ctx(), e.f.Workspace.ID, e.f.Agent.ID); err != nil || n != 0 {
+		t.Errorf("a full agent pulled %d (%v), want 0", n, err)
 	}
 }

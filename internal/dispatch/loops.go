@@ -44,11 +44,22 @@ func (d *Dispatcher) heartbeat(ctx context.Context) {
 			d.log.Warn("presence heartbeat failed", "workspace_id", ws, "err", err)
 		}
 	}
-	// New connections pull at once; the periodic pass is a backstop for
-	// openings (business hours) and claims lost to a crash.
+	// New connections pull at once, and every connected agent of a
+	// workspace where an inbox just opened for automatic assignment
+	// (business hours began, or it left the manual policy); the periodic
+	// pass is a backstop for claims lost to a crash.
 	pull := fresh
+	opened := d.openings(ctx, now, conns)
 	if all {
 		pull = conns
+	} else if len(opened) > 0 {
+		pull = map[int64][]int64{}
+		for ws, ids := range fresh {
+			pull[ws] = ids
+		}
+		for ws := range opened {
+			pull[ws] = conns[ws]
+		}
 	}
 	for ws, ids := range pull {
 		for _, id := range ids {
@@ -59,32 +70,82 @@ func (d *Dispatcher) heartbeat(ctx context.Context) {
 	}
 }
 
+// openings reports the workspaces, among those with agents connected here,
+// where an inbox became open for automatic assignment since the last
+// look: inside business hours and not manual. The first look at an inbox
+// only records its state, since the new connection's pull covers it.
+// Settings come from the cache, reloaded at most every cacheTTL.
+func (d *Dispatcher) openings(ctx context.Context, now time.Time, conns map[int64][]int64) map[int64]bool {
+	d.mu.Lock()
+	watch := make(map[int64]int64, len(d.inboxes)+len(d.gates))
+	for id, st := range d.inboxes {
+		watch[id] = st.settings.WorkspaceID
+	}
+	for id, g := range d.gates {
+		watch[id] = g.workspaceID
+	}
+	d.mu.Unlock()
+	opened := map[int64]bool{}
+	for inboxID, ws := range watch {
+		if len(conns[ws]) == 0 {
+			continue
+		}
+		st, err := d.settings(ctx, ws, inboxID)
+		if err != nil {
+			if kefu.IsNotFound(err) {
+				d.mu.Lock()
+				delete(d.gates, inboxID)
+				d.mu.Unlock()
+			}
+			continue
+		}
+		open := st.settings.Policy != string(routing.PolicyManual) && st.open(now)
+		d.mu.Lock()
+		g, seen := d.gates[inboxID]
+		d.gates[inboxID] = gate{workspaceID: ws, open: open}
+		d.mu.Unlock()
+		if seen && open && !g.open {
+			opened[ws] = true
+		}
+	}
+	return opened
+}
+
 // sendPositions tells waiting visitors connected here their place in the
 // queue of every inbox that changed since the last tick, only when their
-// place changed. A visitor's place counts the conversations waiting for
-// the same team (no team is its own queue) in serving order.
+// place changed (or they connected since it was last sent). A visitor's
+// place counts the conversations waiting for the same team (no team is its
+// own queue) in serving order. Agents get the queue's length when it
+// changed.
 func (d *Dispatcher) sendPositions(ctx context.Context) {
 	d.mu.Lock()
-	dirty := d.dirty
-	d.dirty = map[int64]int64{}
+	dirty, recheck := d.dirty, d.recheck
+	d.dirty, d.recheck = map[int64]int64{}, map[int64]int64{}
 	d.mu.Unlock()
-	now := d.opts.Now()
 	for inboxID, ws := range dirty {
+		recheck[inboxID] = ws
+	}
+	now := d.opts.Now()
+	for inboxID, ws := range recheck {
 		q, err := d.store.ListQueue(ctx, ws, inboxID, 10000)
 		if err != nil {
 			d.log.Warn("queue read failed", "inbox_id", inboxID, "err", err)
 			continue
 		}
-		length := len(q)
-		d.opts.Hub.Route(&kefu.Event{Type: kefu.EventQueue, WorkspaceID: ws, AgentsOnly: true,
-			Frame: protocol.Encode(&protocol.QueueFrame{Type: protocol.TypeQueue, InboxID: inboxID, Length: &length})})
+		if _, changed := dirty[inboxID]; changed {
+			length := len(q)
+			d.opts.Hub.Route(&kefu.Event{Type: kefu.EventQueue, WorkspaceID: ws, AgentsOnly: true,
+				Frame: protocol.Encode(&protocol.QueueFrame{Type: protocol.TypeQueue, InboxID: inboxID, Length: &length})})
+		}
 		perTeam := map[int64]int{}
+		queued := make(map[int64]bool, len(q))
 		for _, e := range q {
+			queued[e.ConversationID] = true
 			perTeam[e.TeamID]++
 			pos := perTeam[e.TeamID]
 			d.mu.Lock()
-			same := d.sent[e.ConversationID] == pos
-			d.sent[e.ConversationID] = pos
+			same := d.sent[e.ConversationID].pos == pos
+			d.recordSent(e.ConversationID, sent{pos: pos, inboxID: inboxID, contact: e.ContactID})
 			wait, ok := d.estimator(inboxID).Estimate(pos, now)
 			d.mu.Unlock()
 			if same {
@@ -98,6 +159,15 @@ func (d *Dispatcher) sendPositions(ctx context.Context) {
 			d.opts.Hub.Route(&kefu.Event{Type: kefu.EventQueue, WorkspaceID: ws, ConversationID: e.ConversationID,
 				ContactID: e.ContactID, ContactOnly: true, ContactFrame: protocol.Encode(f)})
 		}
+		// Conversations that left this queue other than by a claim here
+		// (resolved, assigned by hand or on another node, transferred).
+		d.mu.Lock()
+		for conv, s := range d.sent {
+			if s.inboxID == inboxID && !queued[conv] {
+				d.forgetSent(conv)
+			}
+		}
+		d.mu.Unlock()
 	}
 }
 

@@ -69,3 +69,46 @@ func TestVisitorWaitsInQueueAndIsAssigned(t *testing.T) {
 		t.Errorf("visitor's next message = %v, want the 'Assigned to' event line", m)
 	}
 }
+
+// TestTransferReachesReceivingAgent: a transfer through the API is
+// announced on the receiving agent's WebSocket with who it came from and
+// the seq of the private note that carries the transfer note.
+func TestTransferReachesReceivingAgent(t *testing.T) {
+	s := start(t, t.TempDir(), nil)
+	admin := s.login(adminEmail, adminPassword)
+	mustCall(t, 200, "PUT", s.URL+"/api/v1/me/availability", admin, map[string]any{"availability": "online"})
+	adminID := num(mustCall(t, 200, "GET", s.URL+"/api/v1/me", admin, nil)["id"])
+	li := num(mustCall(t, 201, "POST", s.URL+"/api/v1/agents", admin, map[string]any{"email": "li@example.com", "name": "Li", "password": "agent-password-1", "role": "agent"})["id"])
+	liTok := s.login("li@example.com", "agent-password-1")
+	liWS := s.dial("/ws/agent", liTok, "")
+	defer liWS.Close()
+
+	conv := s.startConversation(s.visitorSession(s.inboxToken(admin), ""))
+	if got := num(mustCall(t, 200, "GET", fmt.Sprintf("%s/api/v1/conversations/%d", s.URL, conv), admin, nil)["assignee_id"]); got != adminID {
+		t.Fatalf("conversation assigned to %d, want the online admin %d", got, adminID)
+	}
+	after := mustCall(t, 200, "POST", fmt.Sprintf("%s/api/v1/conversations/%d/transfer", s.URL, conv), admin, map[string]any{"agent_id": li, "note": "VIP, wants a refund"})
+	if num(after["assignee_id"]) != li {
+		t.Fatalf("transfer answered %v, want assignee %d", after, li)
+	}
+	var f map[string]any
+	for {
+		f = liWS.Next("conversation", wait)
+		if f["event"] == "transferred" && num(f["conversation"].(map[string]any)["id"]) == conv {
+			break
+		}
+	}
+	if num(f["from_agent_id"]) != adminID || num(f["conversation"].(map[string]any)["assignee_id"]) != li || f["reason"] != "transfer" {
+		t.Errorf("transferred frame = %v, want from %d to assignee %d with reason transfer", f, adminID, li)
+	}
+	seqs, bodies := s.history(liTok, conv)
+	noteSeq := int64(0)
+	for i, b := range bodies {
+		if b == "Transferred to Li: VIP, wants a refund" {
+			noteSeq = seqs[i]
+		}
+	}
+	if noteSeq == 0 || num(f["note_seq"]) != noteSeq {
+		t.Errorf("note_seq = %v, want %d, the seq of the transfer note in %q", f["note_seq"], noteSeq, bodies)
+	}
+}

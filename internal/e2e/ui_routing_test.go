@@ -268,3 +268,46 @@ func TestBotThroughTheUIs(t *testing.T) {
 	}
 	browsertest.Screenshot(t, agent, "workbench-bot")
 }
+
+// TestAdminAgentMaxConcurrent: the agents page sets an agent's own limit
+// of chats at once, in the table and when adding an agent.
+func TestAdminAgentMaxConcurrent(t *testing.T) {
+	s := start(t, t.TempDir(), nil)
+	tok := s.login(adminEmail, adminPassword)
+	ctx := agentTab(t, s, adminEmail, adminPassword)
+	agentBy := func(email string) map[string]any {
+		for _, x := range mustCall(t, 200, "GET", s.URL+"/api/v1/agents", tok, nil)["data"].([]any) {
+			if a := x.(map[string]any); a["email"] == email {
+				return a
+			}
+		}
+		return nil
+	}
+	waitMax := func(email string, want int64) {
+		t.Helper()
+		deadline := time.Now().Add(wait)
+		for {
+			a := agentBy(email)
+			if a != nil && num(a["max_concurrent"]) == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("agent %s = %v, want max_concurrent %d", email, a, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	browsertest.Run(t, ctx, uiWait,
+		chromedp.Navigate(s.URL+"/app/admin/agents"),
+		chromedp.WaitVisible(`#agents-table tbody tr .max-concurrent`, chromedp.ByQuery),
+		setValue(`#agents-table tbody tr .max-concurrent`, "3"))
+	waitMax(adminEmail, 3)
+	browsertest.Run(t, ctx, uiWait,
+		chromedp.WaitVisible("#agent-form-max_concurrent", chromedp.ByQuery),
+		chromedp.SendKeys("#agent-form-name", "Li", chromedp.ByQuery),
+		chromedp.SendKeys("#agent-form-email", "li@example.com", chromedp.ByQuery),
+		chromedp.SendKeys("#agent-form-password", "agent-password-1", chromedp.ByQuery),
+		setValue("#agent-form-max_concurrent", "2"),
+		chromedp.Click("#agent-form-submit", chromedp.ByQuery))
+	waitMax("li@example.com", 2)
+}

@@ -81,6 +81,9 @@ func (h *Hub) Open(t Transport, actor kefu.Actor, id string, welcome []byte, res
 	c.held = false
 	c.startLocked()
 	c.mu.Unlock()
+	if actor.IsContact() && h.onVisitor != nil {
+		h.onVisitor(actor)
+	}
 	return c, true
 }
 

@@ -44,7 +44,14 @@ type Hub struct {
 	agents   map[int64][]*Conn // workspace id -> agent connections
 	contacts map[int64][]*Conn // contact id -> visitor connections
 	closing  bool
+
+	onVisitor func(kefu.Actor) // set once before serving; nil: none
 }
+
+// OnVisitorOpen installs fn to be told of each visitor connection once it
+// is registered (routing re-sends the visitor's place in the queue). Call
+// it once, before serving; fn must not block.
+func (h *Hub) OnVisitorOpen(fn func(kefu.Actor)) { h.onVisitor = fn }
 
 // New builds a Hub; call Attach to feed it from a bus.
 func New(history History, opts Options) *Hub {

@@ -200,8 +200,12 @@ type RoutingStore interface {
 	// ClaimConversation runs a push claim: if the conversation is still
 	// queued, decide picks an agent from the snapshot; the agent's slot is
 	// re-checked under its lock (a full agent is dropped from the snapshot
-	// and decide asked again). Nil Assignment: it stays queued (or was not
-	// queued at all).
+	// and decide asked again). Queue order is kept: when a conversation of
+	// the same inbox ordered before this one (priority, then queued_at,
+	// then id) is queued and the chosen agent may take it (it requires no
+	// team or one of the agent's), that one is assigned instead, with
+	// reason "queue", and this one stays queued; the caller claims again.
+	// Nil Assignment: it stays queued (or was not queued at all).
 	ClaimConversation(ctx context.Context, workspaceID, conversationID int64, now time.Time, decide func(*ClaimSnapshot) Decision) (*Assignment, error)
 	// ClaimNext runs a pull claim: the head of the queue this agent may
 	// take, if the agent has room. Nil Assignment: nothing to take or no room.
@@ -210,7 +214,9 @@ type RoutingStore interface {
 	// (inboxID 0: every inbox), at most limit.
 	ListQueue(ctx context.Context, workspaceID, inboxID int64, limit int) ([]Queued, error)
 	// IdleConversations lists open or pending conversations of the inbox
-	// whose last activity is before the cutoff, oldest first.
+	// whose last activity is before the cutoff, oldest first. Conversations
+	// waiting in the queue are not idle: they wait for an agent (or the
+	// next opening), however long that takes.
 	IdleConversations(ctx context.Context, workspaceID, inboxID int64, before time.Time, limit int) ([]*Conversation, error)
 	// AwaitingAgent lists assigned open conversations of the inbox whose
 	// newest message is the contact's and older than before, and that were

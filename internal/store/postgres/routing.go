@@ -487,7 +487,17 @@ func claimLoop(ctx context.Context, tx pgx.Tx, snap *kefu.ClaimSnapshot, decide 
 			snap.Agents[i].Open = max(open, snap.Agents[i].Capacity)
 			continue
 		}
-		c, err := assign(ctx, tx, ws, conv, d.AgentID, snap.Now)
+		// Queue fairness: an earlier conversation this agent may take is
+		// served before the one being pushed, which stays queued.
+		target, reason := conv, d.Reason
+		head, err := earlierHead(ctx, tx, snap, snap.Agents[i].Teams)
+		if err != nil {
+			return nil, err
+		}
+		if head != 0 {
+			target, reason = head, "queue"
+		}
+		c, err := assign(ctx, tx, ws, target, d.AgentID, snap.Now)
 		if err != nil {
 			return nil, err
 		}
@@ -496,9 +506,30 @@ func claimLoop(ctx context.Context, tx pgx.Tx, snap *kefu.ClaimSnapshot, decide 
 				return nil, err
 			}
 		}
-		return &kefu.Assignment{Conversation: c, AgentID: d.AgentID, Reason: d.Reason}, nil
+		return &kefu.Assignment{Conversation: c, AgentID: d.AgentID, Reason: reason}, nil
 	}
 	return nil, nil
+}
+
+// earlierHead returns the first conversation of the snapshot's inbox queue
+// that is ordered before the snapshot's conversation (queueOrder) and that
+// an agent of the given teams may take, or 0 when there is none; it locks
+// the row it returns. SKIP LOCKED passes over a conversation another claim
+// is deciding for, so this never waits on a conversation while holding the
+// agent's lock (the same rule as ClaimNext).
+func earlierHead(ctx context.Context, tx pgx.Tx, snap *kefu.ClaimSnapshot, teams []int64) (int64, error) {
+	q := snap.Conversation
+	var id int64
+	err := tx.QueryRow(ctx, `SELECT c.id FROM conversations c,
+		(SELECT priority_rank AS me_rank, queued_at AS me_at FROM conversations WHERE workspace_id = $1 AND id = $3) me
+		WHERE c.workspace_id = $1 AND c.inbox_id = $2 AND `+queueWhere+`
+		AND (c.team_id IS NULL OR c.team_id = ANY($4))
+		AND (c.priority_rank > me_rank OR (c.priority_rank = me_rank AND (c.queued_at, c.id) < (me_at, $3)))
+		ORDER BY `+queueOrder+` LIMIT 1 FOR UPDATE OF c SKIP LOCKED`, snap.Settings.WorkspaceID, q.InboxID, q.ConversationID, teams).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	return id, wrap(err, "queue")
 }
 
 // lockAgentSlot locks the agent's routing row and counts their open
@@ -576,6 +607,7 @@ func (s *Store) ClaimNext(ctx context.Context, p kefu.PullRequest) (*kefu.Assign
 func (s *Store) IdleConversations(ctx context.Context, workspaceID, inboxID int64, before time.Time, limit int) ([]*kefu.Conversation, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+conversationColumns+` FROM conversations
 		WHERE workspace_id = $1 AND inbox_id = $2 AND status IN ('open', 'pending') AND last_activity_at < $3
+		AND NOT (`+queueWhere+`)
 		ORDER BY last_activity_at, id LIMIT $4`, workspaceID, inboxID, before, limit)
 	if err != nil {
 		return nil, wrap(err, "conversations")

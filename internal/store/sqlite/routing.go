@@ -502,7 +502,17 @@ func claimLoop(ctx context.Context, tx *sql.Tx, snap *kefu.ClaimSnapshot, decide
 			snap.Agents[i].Open = max(open, snap.Agents[i].Capacity)
 			continue
 		}
-		c, err := assign(ctx, tx, ws, conv, d.AgentID, snap.Now)
+		// Queue fairness: an earlier conversation this agent may take is
+		// served before the one being pushed, which stays queued.
+		target, reason := conv, d.Reason
+		head, err := earlierHead(ctx, tx, snap, snap.Agents[i].Teams)
+		if err != nil {
+			return nil, err
+		}
+		if head != 0 {
+			target, reason = head, "queue"
+		}
+		c, err := assign(ctx, tx, ws, target, d.AgentID, snap.Now)
 		if err != nil {
 			return nil, err
 		}
@@ -512,9 +522,28 @@ func claimLoop(ctx context.Context, tx *sql.Tx, snap *kefu.ClaimSnapshot, decide
 				return nil, mapErr(err, "routing settings")
 			}
 		}
-		return &kefu.Assignment{Conversation: c, AgentID: d.AgentID, Reason: d.Reason}, nil
+		return &kefu.Assignment{Conversation: c, AgentID: d.AgentID, Reason: reason}, nil
 	}
 	return nil, nil
+}
+
+// earlierHead returns the first conversation of the snapshot's inbox queue
+// that is ordered before the snapshot's conversation (queueOrder) and that
+// an agent of the given teams may take, or 0 when there is none. A
+// conversation requiring no team, or one of teams, qualifies.
+func earlierHead(ctx context.Context, tx *sql.Tx, snap *kefu.ClaimSnapshot, teams []int64) (int64, error) {
+	q := snap.Conversation
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT c.id FROM conversations c,
+		(SELECT priority_rank AS me_rank, queued_at AS me_at FROM conversations WHERE workspace_id = ?1 AND id = ?3) me
+		WHERE c.workspace_id = ?1 AND c.inbox_id = ?2 AND `+queueWhere+`
+		AND (c.team_id IS NULL OR c.team_id IN (SELECT value FROM json_each(?4)))
+		AND (c.priority_rank > me_rank OR (c.priority_rank = me_rank AND (c.queued_at, c.id) < (me_at, ?3)))
+		ORDER BY `+queueOrder+` LIMIT 1`, snap.Settings.WorkspaceID, q.InboxID, q.ConversationID, idsJSON(teams)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, mapErr(err, "queue")
 }
 
 // agentSlot counts the agent's open conversations; the writer lock makes
@@ -604,6 +633,7 @@ func (s *Store) listConversations(ctx context.Context, query string, args ...any
 func (s *Store) IdleConversations(ctx context.Context, workspaceID, inboxID int64, before time.Time, limit int) ([]*kefu.Conversation, error) {
 	return s.listConversations(ctx, `SELECT `+convCols+` FROM conversations
 		WHERE workspace_id = ? AND inbox_id = ? AND status IN ('open', 'pending') AND last_activity_at < ?
+		AND NOT (`+queueWhere+`)
 		ORDER BY last_activity_at, id LIMIT ?`, workspaceID, inboxID, micros(before), limit)
 }
 

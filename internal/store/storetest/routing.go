@@ -25,6 +25,7 @@ func RunRouting(t *testing.T, open func(t *testing.T) kefu.Store) {
 		{"RoutingRules", testRoutingRules},
 		{"QueueOrder", testQueueOrder},
 		{"ClaimRechecksCapacity", testClaimRechecksCapacity},
+		{"ClaimServesQueueInOrder", testClaimServesQueueInOrder},
 		{"ClaimNextTeamsAndOrder", testClaimNext},
 		{"Sweeps", testSweeps},
 		{"RoutingIsolation", testRoutingIsolation},
@@ -283,8 +284,10 @@ func testQueueOrder(t *testing.T, s kefu.Store) {
 	}
 }
 
-// testClaimRechecksCapacity: a decision naming a full agent (a stale
-// snapshot) is refused under the agent's lock, and the claim asks again.
+// testClaimRechecksCapacity: a decision naming a full agent (as from a
+// stale snapshot) is refused under the agent's lock, and the claim asks
+// again. The callback names the full agent whatever the snapshot says, so
+// only the store's own lock-and-recount can refuse it.
 func testClaimRechecksCapacity(t *testing.T, s kefu.Store) {
 	f := newFixture(t, s)
 	ws := f.workspace()
@@ -301,35 +304,127 @@ func testClaimRechecksCapacity(t *testing.T, s kefu.Store) {
 	c := f.queued(ws.ID, in.ID, 0, "", now)
 	var asked []int64
 	a, err := s.ClaimConversation(f.ctx, ws.ID, c.ID, now, func(snap *kefu.ClaimSnapshot) kefu.Decision {
-		// Always prefer the full agent while the snapshot says they have room.
-		for _, ag := range snap.Agents {
-			if ag.AgentID == full.ID && ag.Open < ag.Capacity {
-				asked = append(asked, full.ID)
-				return kefu.Decision{AgentID: full.ID, Reason: "test"}
-			}
+		// The full agent first, ignoring the snapshot; then the free one.
+		pick := full.ID
+		if len(asked) > 0 {
+			pick = free.ID
 		}
-		asked = append(asked, free.ID)
-		return kefu.Decision{AgentID: free.ID, Reason: "test"}
+		asked = append(asked, pick)
+		return kefu.Decision{AgentID: pick, Reason: "test"}
 	})
 	if err != nil {
 		t.Fatalf("ClaimConversation: %v", err)
 	}
-	// The store's own snapshot already counts the open conversation, so the
-	// full agent is never offered; either way the free one must win.
 	if a == nil || a.AgentID != free.ID || a.Conversation.AssigneeID != free.ID {
 		t.Fatalf("claim = %+v, want the free agent %d (asked %v)", a, free.ID, asked)
+	}
+	if !slices.Equal(asked, []int64{full.ID, free.ID}) {
+		t.Errorf("decide asked %v, want the full agent %d refused, then %d", asked, full.ID, free.ID)
+	}
+	if got := f.getConversation(ws.ID, c.ID); got.AssigneeID != free.ID {
+		t.Errorf("stored assignee = %d, want %d", got.AssigneeID, free.ID)
+	}
+	// A decision that keeps naming the full agent is refused every time:
+	// the claim gives up (at most once per agent, plus one) and the
+	// conversation stays queued.
+	stubborn := f.queued(ws.ID, in.ID, 0, "", now)
+	calls := 0
+	a, err = s.ClaimConversation(f.ctx, ws.ID, stubborn.ID, now, func(*kefu.ClaimSnapshot) kefu.Decision {
+		calls++
+		return kefu.Decision{AgentID: full.ID, Reason: "test"}
+	})
+	if err != nil || a != nil {
+		t.Fatalf("claim always naming the full agent = %+v, %v; want nil", a, err)
+	}
+	if calls < 1 || calls > 3 {
+		t.Errorf("decide called %d times for 2 agents, want between 1 and 3", calls)
+	}
+	if got := f.getConversation(ws.ID, stubborn.ID); got.AssigneeID != 0 || got.QueuedAt == nil {
+		t.Errorf("conversation after refused claims = %+v, want queued and unassigned", got)
+	}
+	if st, err := s.AgentState(f.ctx, ws.ID, full.ID); err != nil || st.Open != 1 {
+		t.Errorf("full agent's open count = %+v, %v; want still 1", st, err)
 	}
 	// Claiming again does nothing: it is no longer queued.
 	if again := f.claim(ws.ID, c.ID, now); again != nil {
 		t.Errorf("second claim = %+v, want nil", again)
 	}
 	// Nobody with room: it stays queued.
+	resolved := kefu.StatusResolved
+	if _, err := s.UpdateConversation(f.ctx, ws.ID, stubborn.ID, kefu.ConversationUpdate{Status: &resolved}); err != nil {
+		t.Fatal(err)
+	}
 	c2 := f.queued(ws.ID, in.ID, 0, "", now)
 	if a := f.claim(ws.ID, c2.ID, now); a != nil {
 		t.Errorf("claim with everyone full = %+v, want nil", a)
 	}
 	if got := f.getConversation(ws.ID, c2.ID); got.AssigneeID != 0 || got.QueuedAt == nil {
 		t.Errorf("unclaimed conversation = %+v, want queued and unassigned", got)
+	}
+}
+
+// testClaimServesQueueInOrder: pushing a new conversation to an agent
+// with room gives them the earliest queued conversation they may take
+// instead (queued overnight, or while the inbox was manual), and the new
+// one waits its turn. One the agent may not take (another team's) does not
+// hold the new one back, nor does anything ordered after it.
+func testClaimServesQueueInOrder(t *testing.T, s kefu.Store) {
+	f := newFixture(t, s)
+	ws := f.workspace()
+	in := f.inbox(ws.ID)
+	agent := f.agent(ws.ID)
+	st := kefu.DefaultRoutingSettings(ws.ID, in.ID)
+	st.DefaultCapacity = 1
+	if err := s.PutRoutingSettings(f.ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	other := &kefu.Team{WorkspaceID: ws.ID, Name: "Other"}
+	if err := s.CreateTeam(f.ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	now := kefu.Now()
+	f.online(ws.ID, now, agent)
+	// Queued while nobody could take them, oldest first.
+	otherTeam := f.queued(ws.ID, in.ID, other.ID, kefu.PriorityUrgent, now.Add(-3*time.Hour))
+	waiting := f.queued(ws.ID, in.ID, 0, "", now.Add(-2*time.Hour))
+	later := f.queued(ws.ID, in.ID, 0, "", now.Add(-time.Hour))
+	fresh := f.queued(ws.ID, in.ID, 0, "", now)
+
+	a := f.claim(ws.ID, fresh.ID, now)
+	if a == nil || a.Conversation.ID != waiting.ID || a.AgentID != agent.ID || a.Reason != "queue" {
+		t.Fatalf("push of the new conversation %d = %+v; want the earliest conversation the agent may take, %d, with reason queue", fresh.ID, a, waiting.ID)
+	}
+	for _, c := range []*kefu.Conversation{otherTeam, later, fresh} {
+		if got := f.getConversation(ws.ID, c.ID); got.AssigneeID != 0 || got.QueuedAt == nil {
+			t.Errorf("conversation %d = assignee %d, queued %v; want still queued", c.ID, got.AssigneeID, got.QueuedAt)
+		}
+	}
+	q, err := s.ListQueue(f.ctx, ws.ID, in.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, e := range q {
+		ids = append(ids, e.ConversationID)
+	}
+	if want := []int64{otherTeam.ID, later.ID, fresh.ID}; !slices.Equal(ids, want) {
+		t.Errorf("queue after the claim = %v, want %v", ids, want)
+	}
+
+	// The agent is now full: the next push assigns nothing.
+	if a := f.claim(ws.ID, fresh.ID, now); a != nil {
+		t.Fatalf("push with the only agent full = %+v, want nil", a)
+	}
+
+	// An urgent arrival is itself the head of the queue for this agent
+	// (the earlier urgent one needs another team): it is the one served.
+	resolved := kefu.StatusResolved
+	if _, err := s.UpdateConversation(f.ctx, ws.ID, waiting.ID, kefu.ConversationUpdate{Status: &resolved}); err != nil {
+		t.Fatal(err)
+	}
+	urgent := f.queued(ws.ID, in.ID, 0, kefu.PriorityUrgent, now.Add(time.Minute))
+	if a := f.claim(ws.ID, urgent.ID, now); a == nil || a.Conversation.ID != urgent.ID || a.Reason != "least_loaded" {
+		t.Fatalf("push of an urgent arrival = %+v; want it assigned itself (least_loaded), ahead of %d and %d", a, later.ID, fresh.ID)
 	}
 }
 
@@ -379,9 +474,14 @@ func testSweeps(t *testing.T, s kefu.Store) {
 		c.CreatedAt, c.LastActivityAt = old, old
 	})
 	f.conversation(ws.ID, in.ID, f.contact(ws.ID).ID) // active now
+	// Waiting in the queue just as long: not idle, it waits for an agent.
+	waiting := f.conversation(ws.ID, in.ID, f.contact(ws.ID).ID, func(c *kefu.Conversation) { c.CreatedAt, c.LastActivityAt = old, old })
+	if _, err := s.Requeue(f.ctx, ws.ID, waiting.ID, 0, "", old); err != nil {
+		t.Fatal(err)
+	}
 	list, err := s.IdleConversations(f.ctx, ws.ID, in.ID, kefu.Now().Add(-time.Hour), 10)
 	if err != nil || len(list) != 1 || list[0].ID != idle.ID {
-		t.Fatalf("IdleConversations = %v, %v; want only %d", list, err, idle.ID)
+		t.Fatalf("IdleConversations = %v, %v; want only %d (queued %d is not idle)", ids(list, func(c *kefu.Conversation) int64 { return c.ID }), err, idle.ID, waiting.ID)
 	}
 	// Waiting on the agent: the contact spoke last. Appending moves the
 	// activity time to now, so ask with a cutoff in the future.
@@ -511,7 +611,7 @@ func testClaimRace(t *testing.T, s kefu.Store) {
 				}
 				if a != nil {
 					mu.Lock()
-					wins[id]++
+					wins[a.Conversation.ID]++
 					mu.Unlock()
 				}
 			}

@@ -58,15 +58,26 @@ async function agents(app, el) {
         ['agent', 'admin'].map((r) => h('option', { value: r, selected: a.role === r }, t('role_' + r))));
       return s;
     };
+    // An agent's own limit of open chats; 0 takes each inbox's default.
+    const maxInput = (a) => {
+      const i = h('input', { type: 'number', min: 0, max: 1000, step: 1, class: 'max-concurrent', value: String(a.max_concurrent || 0),
+        'aria-label': t('maxConcurrentOf', { name: a.name }), onchange: () => change(a, { max_concurrent: Number(i.value) }) });
+      return i;
+    };
     const change = async (a, patch) => { try { await api.patch('/api/v1/agents/' + a.id, patch); } catch (e) { app.toast(e.message); } load(); };
     replace(body,
-      table('agents-table', [t('name'), t('email'), t('role'), t('state'), ''], list.map((a) => h('tr', { dataset: { id: String(a.id) } },
-        h('td', null, a.name), h('td', null, a.email), h('td', null, roleSel(a)), h('td', null, a.active ? t('active') : t('inactive')),
+      table('agents-table', [t('name'), t('email'), t('role'), t('maxConcurrent'), t('state'), ''], list.map((a) => h('tr', { dataset: { id: String(a.id) } },
+        h('td', null, a.name), h('td', null, a.email), h('td', null, roleSel(a)), h('td', null, maxInput(a)), h('td', null, a.active ? t('active') : t('inactive')),
         h('td', null, h('button', { type: 'button', onclick: () => change(a, { active: !a.active }) }, a.active ? t('deactivate') : t('reactivate')))))),
       h('h2', null, t('inviteAgent')),
       form('agent-form', [['name', t('name')], ['email', t('email'), 'email'], ['password', t('initialPassword'), 'password', '', { minlength: 8, autocomplete: 'new-password' }],
-        ['role', t('role'), 'select', 'agent', { options: [['agent', t('role_agent')], ['admin', t('role_admin')]] }]], t('create'),
-      async (fd) => { await api.post('/api/v1/agents', Object.fromEntries(fd)); app.toast(t('saved')); load(); }));
+        ['role', t('role'), 'select', 'agent', { options: [['agent', t('role_agent')], ['admin', t('role_admin')]] }],
+        ['max_concurrent', t('maxConcurrent'), 'number', '0', { min: 0, max: 1000, step: 1 }]], t('create'),
+      async (fd) => {
+        const agent = Object.fromEntries(fd);
+        agent.max_concurrent = Number(agent.max_concurrent || 0);
+        await api.post('/api/v1/agents', agent); app.toast(t('saved')); load();
+      }));
   };
   await load();
 }
