@@ -24,7 +24,12 @@ type AgentStore interface {
 	// workspace is known.
 	GetAgentByEmail(ctx context.Context, email string) (*Agent, error)
 	ListAgents(ctx context.Context, workspaceID int64) ([]*Agent, error)
-	UpdateAgent(ctx context.Context, a *Agent) error // by a.WorkspaceID and a.ID
+	// UpdateAgent writes a, found by a.WorkspaceID and a.ID. If a is now
+	// its workspace's only active admin and the update would demote or
+	// deactivate it, it fails with LastAdminError and changes nothing. The
+	// check and the write are one atomic step, so admins demoting each
+	// other at once still leave one.
+	UpdateAgent(ctx context.Context, a *Agent) error
 }
 
 // InboxStore keeps inboxes.
