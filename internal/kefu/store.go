@@ -57,7 +57,13 @@ type ContactStore interface {
 	GetContact(ctx context.Context, workspaceID, id int64) (*Contact, error)
 	GetContactByVisitorID(ctx context.Context, workspaceID int64, visitorID string) (*Contact, error)
 	GetContactByExternalID(ctx context.Context, workspaceID int64, externalID string) (*Contact, error)
+	// UpdateContact overwrites every mutable field of c, attributes
+	// included; to change a live contact use PatchContact, which cannot
+	// lose a concurrent change.
 	UpdateContact(ctx context.Context, c *Contact) error
+	// PatchContact applies p (see ContactPatch.Apply) to the contact as it
+	// is inside one write, and returns the contact afterwards.
+	PatchContact(ctx context.Context, workspaceID, id int64, p ContactPatch) (*Contact, error)
 	ListContacts(ctx context.Context, f ContactFilter) ([]*Contact, error)
 }
 

@@ -41,6 +41,8 @@ func Run(t *testing.T, open func(t *testing.T) kefu.Store) {
 		{"Inbox", testInbox},
 		{"Contact", testContact},
 		{"ListContacts", testListContacts},
+		{"PatchContact", testPatchContact},
+		{"PatchContactConcurrent", testPatchContactConcurrent},
 		{"Conversation", testConversation},
 		{"UpdateConversation", testUpdateConversation},
 		{"MarkRead", testMarkRead},
