@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -167,6 +168,11 @@ func apiScenarios() []scenario {
 		{"contact conversations", "agent", "GET", v1 + "/contacts/{contact}/conversations", nil, 200, ""},
 		{"contact update", "agent", "PATCH", v1 + "/contacts/{contact}", map[string]any{"email": "v@example.com", "attributes": map[string]any{"plan": "pro"}}, 200, ""},
 		{"contact update bad email", "agent", "PATCH", v1 + "/contacts/{contact}", map[string]any{"email": "nope"}, 400, "invalid"},
+		// A field is checked before the contact is looked up; the limits on
+		// the merged attributes need the contact, so they come after 404.
+		{"contact update bad email other workspace", "otherAgent", "PATCH", v1 + "/contacts/{contact}", map[string]any{"email": "nope"}, 400, "invalid"},
+		{"contact update too many attributes", "agent", "PATCH", v1 + "/contacts/{contact}", map[string]any{"attributes": tooManyAttributes()}, 400, "invalid"},
+		{"contact update too many attributes other workspace", "otherAgent", "PATCH", v1 + "/contacts/{contact}", map[string]any{"attributes": tooManyAttributes()}, 404, "not_found"},
 
 		// Conversations and messages.
 		{"conversations list", "agent", "GET", v1 + "/conversations?status=open&assignee=any", nil, 200, ""},
@@ -287,4 +293,13 @@ func TestErrorEnvelope(t *testing.T) {
 			t.Fatalf("%s: 401 without WWW-Authenticate", sc.name)
 		}
 	}
+}
+
+// tooManyAttributes is one attribute more than a contact may hold.
+func tooManyAttributes() map[string]any {
+	m := map[string]any{}
+	for i := range kefu.MaxAttributes + 1 {
+		m[fmt.Sprint("k", i)] = i
+	}
+	return m
 }

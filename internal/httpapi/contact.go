@@ -47,38 +47,28 @@ func (s *Server) getContact(w http.ResponseWriter, r *http.Request, a kefu.Actor
 	return nil
 }
 
+// updateContact changes a contact. Invalid fields are refused before the
+// contact is looked up; the merged attributes' limits need the contact, so
+// those come after a 404.
 func (s *Server) updateContact(w http.ResponseWriter, r *http.Request, a kefu.Actor) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	var p contactPatch
-	if err := s.decode(w, r, &p); err != nil {
+	var req contactPatch
+	if err := s.decode(w, r, &req); err != nil {
 		return err
 	}
-	c, err := s.patchContact(r, a.WorkspaceID, id, &p)
+	p, err := req.patch()
+	if err != nil {
+		return err
+	}
+	c, err := s.store.PatchContact(r.Context(), a.WorkspaceID, id, p)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, c)
 	return nil
-}
-
-// patchContact loads, changes and stores a contact. (Two concurrent
-// attribute merges can lose one another's keys; contacts are edited by
-// one person at a time in practice.)
-func (s *Server) patchContact(r *http.Request, workspaceID, id int64, p *contactPatch) (*kefu.Contact, error) {
-	c, err := s.store.GetContact(r.Context(), workspaceID, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.apply(c); err != nil {
-		return nil, err
-	}
-	if err := s.store.UpdateContact(r.Context(), c); err != nil {
-		return nil, err
-	}
-	return c, nil
 }
 
 func (s *Server) listContactConversations(w http.ResponseWriter, r *http.Request, a kefu.Actor) error {

@@ -237,16 +237,6 @@ func idCursor(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-// jsonSize is the encoded size of v, or a huge number if it cannot be
-// encoded.
-func jsonSize(v any) int {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return 1 << 30
-	}
-	return len(b)
-}
-
 // deleted serves DELETE …/{id}: del removes the caller's workspace's record
 // (ENotFound when there is none); success is 204 with no body.
 func deleted(w http.ResponseWriter, r *http.Request, del func(ctx context.Context, id int64) error) error {

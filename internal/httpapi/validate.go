@@ -17,8 +17,6 @@ const (
 	maxUserAgent   = 512
 	maxGreetingLen = 2000
 	maxOrigins     = 50
-	maxAttrKeyLen  = 64
-	maxAttrBytes   = 16 * 1024
 	maxExternalID  = 255
 	maxVisitorID   = 64
 	maxQueryLen    = 200
@@ -107,50 +105,39 @@ type contactPatch struct {
 	Attributes map[string]any `json:"attributes"`
 }
 
-func (p *contactPatch) apply(c *kefu.Contact) error {
+// patch validates p and returns it, trimmed, as the domain's patch. The
+// limits on the merged attributes are checked by the store, against the
+// contact as it is when the patch lands.
+func (p *contactPatch) patch() (kefu.ContactPatch, error) {
+	var out kefu.ContactPatch
 	if p.Name != nil {
 		if err := checkText("name", *p.Name, kefu.MaxNameLen, false); err != nil {
-			return err
+			return out, err
 		}
-		c.Name = strings.TrimSpace(*p.Name)
+		out.Name = ptr(strings.TrimSpace(*p.Name))
 	}
 	if p.Email != nil {
 		e := strings.TrimSpace(*p.Email)
 		if e != "" {
 			if err := checkEmail("email", e); err != nil {
-				return err
+				return out, err
 			}
 		}
-		c.Email = e
+		out.Email = &e
 	}
 	if p.Phone != nil {
 		if err := checkText("phone", *p.Phone, maxPhoneLen, false); err != nil {
-			return err
+			return out, err
 		}
-		c.Phone = strings.TrimSpace(*p.Phone)
+		out.Phone = ptr(strings.TrimSpace(*p.Phone))
 	}
-	if p.Attributes != nil {
-		merged := make(map[string]any, len(c.Attributes)+len(p.Attributes))
-		for k, v := range c.Attributes {
-			merged[k] = v
+	for k := range p.Attributes {
+		if k == "" || checkText("attribute name", k, kefu.MaxAttributeKeyLen, false) != nil {
+			return out, kefu.Errorf(kefu.EInvalid, "attribute names must be 1 to %d printable bytes", kefu.MaxAttributeKeyLen)
 		}
-		for k, v := range p.Attributes {
-			if k == "" || len(k) > maxAttrKeyLen || checkText("attribute name", k, maxAttrKeyLen, false) != nil {
-				return kefu.Errorf(kefu.EInvalid, "attribute names must be 1 to %d printable bytes", maxAttrKeyLen)
-			}
-			if v == nil {
-				delete(merged, k)
-			} else {
-				merged[k] = v
-			}
-		}
-		if len(merged) > kefu.MaxAttributes {
-			return kefu.Errorf(kefu.EInvalid, "at most %d attributes", kefu.MaxAttributes)
-		}
-		if n := jsonSize(merged); n > maxAttrBytes {
-			return kefu.Errorf(kefu.EInvalid, "attributes take more than %d bytes", maxAttrBytes)
-		}
-		c.Attributes = merged
 	}
-	return nil
+	out.Attributes = p.Attributes
+	return out, nil
 }
+
+func ptr[T any](v T) *T { return &v }

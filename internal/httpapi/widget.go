@@ -148,9 +148,6 @@ func (s *Server) findOrCreateContact(r *http.Request, inbox *kefu.Inbox, req *wi
 			// identified contact (and its external id matched above if so).
 			return nil, nil
 		}
-		if err == nil && req.Identifier != "" {
-			c.ExternalID = req.Identifier // first identification adopts the anonymous history
-		}
 		return c, err
 	}
 	c, err = lookup()
@@ -158,10 +155,13 @@ func (s *Server) findOrCreateContact(r *http.Request, inbox *kefu.Inbox, req *wi
 		return nil, false, err
 	}
 	now := kefu.Now()
+	details := visitorDetails(r, req)
 	if c == nil {
 		c = &kefu.Contact{WorkspaceID: ws, VisitorID: auth.RandomString(visitorIDBytes), ExternalID: req.Identifier,
 			Attributes: map[string]any{}, FirstSeenAt: now, LastSeenAt: now, CreatedAt: now}
-		applyVisitorDetails(c, r, req)
+		if err := details.Apply(c); err != nil {
+			return nil, false, err
+		}
 		err = s.store.CreateContact(ctx, c)
 		if err == nil {
 			return c, true, nil
@@ -175,32 +175,36 @@ func (s *Server) findOrCreateContact(r *http.Request, inbox *kefu.Inbox, req *wi
 			return nil, false, err
 		}
 	}
-	applyVisitorDetails(c, r, req)
-	c.LastSeenAt = now
-	if err := s.store.UpdateContact(ctx, c); err != nil {
+	// A patch, not a write of the contact as read: an agent's or another
+	// tab's change in between (attributes above all) must survive.
+	if req.Identifier != "" {
+		// Found by it, or the first identification of an anonymous
+		// contact, which adopts its history.
+		details.ExternalID = &req.Identifier
+	}
+	details.LastSeenAt = &now
+	if c, err = s.store.PatchContact(ctx, ws, c.ID, details); err != nil {
 		return nil, false, err
 	}
 	return c, false, nil
 }
 
-// applyVisitorDetails records what the widget reported. Empty fields leave
-// what the contact already has.
-func applyVisitorDetails(c *kefu.Contact, r *http.Request, req *widgetSessionRequest) {
-	if v := strings.TrimSpace(req.Name); v != "" {
-		c.Name = v
+// visitorDetails is what the widget reported, as a patch of the contact:
+// empty fields leave what the contact already has.
+func visitorDetails(r *http.Request, req *widgetSessionRequest) kefu.ContactPatch {
+	var p kefu.ContactPatch
+	nonEmpty := func(v string) *string {
+		if v == "" {
+			return nil
+		}
+		return &v
 	}
-	if v := strings.TrimSpace(req.Email); v != "" {
-		c.Email = v
-	}
-	if v := strings.TrimSpace(req.Phone); v != "" {
-		c.Phone = v
-	}
-	if req.PageURL != "" {
-		c.PageURL = req.PageURL
-	}
-	if ua := r.UserAgent(); ua != "" {
-		c.UserAgent = strings.ToValidUTF8(truncate(ua, maxUserAgent), "")
-	}
+	p.Name = nonEmpty(strings.TrimSpace(req.Name))
+	p.Email = nonEmpty(strings.TrimSpace(req.Email))
+	p.Phone = nonEmpty(strings.TrimSpace(req.Phone))
+	p.PageURL = nonEmpty(req.PageURL)
+	p.UserAgent = nonEmpty(strings.ToValidUTF8(truncate(r.UserAgent(), maxUserAgent), ""))
+	return p
 }
 
 func (s *Server) widgetMe(w http.ResponseWriter, r *http.Request, a kefu.Actor) error {
@@ -213,11 +217,15 @@ func (s *Server) widgetMe(w http.ResponseWriter, r *http.Request, a kefu.Actor) 
 }
 
 func (s *Server) widgetUpdateMe(w http.ResponseWriter, r *http.Request, a kefu.Actor) error {
-	var p contactPatch
-	if err := s.decode(w, r, &p); err != nil {
+	var req contactPatch
+	if err := s.decode(w, r, &req); err != nil {
 		return err
 	}
-	c, err := s.patchContact(r, a.WorkspaceID, a.ID, &p)
+	p, err := req.patch()
+	if err != nil {
+		return err
+	}
+	c, err := s.store.PatchContact(r.Context(), a.WorkspaceID, a.ID, p)
 	if err != nil {
 		return err
 	}

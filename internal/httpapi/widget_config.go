@@ -172,10 +172,12 @@ func (s *Server) applyPreChat(r *http.Request, a kefu.Actor, answers map[string]
 	if len(answers) == 0 {
 		return nil
 	}
-	if err := patch.apply(c); err != nil {
+	p, err := patch.patch()
+	if err != nil {
 		return err
 	}
-	return s.store.UpdateContact(ctx, c)
+	_, err = s.store.PatchContact(ctx, a.WorkspaceID, a.ID, p)
+	return err
 }
 
 func checkAnswer(f *kefu.PreChatField, v string) error {

@@ -60,5 +60,12 @@ func ErrorMessage(err error) string {
 	return "internal error"
 }
 
+// LastAdminError is what an agent update fails with when it would demote
+// or deactivate the last active admin of a workspace: someone must always
+// be able to manage it.
+func LastAdminError() *Error {
+	return &Error{Code: EConflict, Message: "the workspace needs at least one active admin"}
+}
+
 // IsNotFound reports whether err carries ENotFound.
 func IsNotFound(err error) bool { return ErrorCode(err) == ENotFound }

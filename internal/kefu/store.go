@@ -24,7 +24,12 @@ type AgentStore interface {
 	// workspace is known.
 	GetAgentByEmail(ctx context.Context, email string) (*Agent, error)
 	ListAgents(ctx context.Context, workspaceID int64) ([]*Agent, error)
-	UpdateAgent(ctx context.Context, a *Agent) error // by a.WorkspaceID and a.ID
+	// UpdateAgent writes a, found by a.WorkspaceID and a.ID. If a is now
+	// its workspace's only active admin and the update would demote or
+	// deactivate it, it fails with LastAdminError and changes nothing. The
+	// check and the write are one atomic step, so admins demoting each
+	// other at once still leave one.
+	UpdateAgent(ctx context.Context, a *Agent) error
 }
 
 // InboxStore keeps inboxes.
@@ -52,7 +57,13 @@ type ContactStore interface {
 	GetContact(ctx context.Context, workspaceID, id int64) (*Contact, error)
 	GetContactByVisitorID(ctx context.Context, workspaceID int64, visitorID string) (*Contact, error)
 	GetContactByExternalID(ctx context.Context, workspaceID int64, externalID string) (*Contact, error)
+	// UpdateContact overwrites every mutable field of c, attributes
+	// included; to change a live contact use PatchContact, which cannot
+	// lose a concurrent change.
 	UpdateContact(ctx context.Context, c *Contact) error
+	// PatchContact applies p (see ContactPatch.Apply) to the contact as it
+	// is inside one write, and returns the contact afterwards.
+	PatchContact(ctx context.Context, workspaceID, id int64, p ContactPatch) (*Contact, error)
 	ListContacts(ctx context.Context, f ContactFilter) ([]*Contact, error)
 }
 

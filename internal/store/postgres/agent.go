@@ -60,19 +60,47 @@ func (s *Store) ListAgents(ctx context.Context, workspaceID int64) ([]*kefu.Agen
 }
 
 // UpdateAgent writes every mutable field of a, found by a.WorkspaceID and
-// a.ID, and sets a.UpdatedAt to now.
+// a.ID, and sets a.UpdatedAt to now, unless that would take the
+// workspace's last active admin away.
+//
+// An update that leaves a an active admin cannot break the rule and is a
+// plain UPDATE. Any other first locks the workspace's active admins, in id
+// order so that two such updates never deadlock, and decides under those
+// locks: a concurrent demotion of another admin waits for this transaction
+// and then sees its outcome (at READ COMMITTED a locked row is re-read
+// once its locker commits, and dropped if it no longer matches).
 func (s *Store) UpdateAgent(ctx context.Context, a *kefu.Agent) error {
 	now := kefu.Now()
-	tag, err := s.pool.Exec(ctx, `
-		UPDATE agents SET email = $3, name = $4, role = $5, password_hash = $6,
-			max_concurrent = $7, active = $8, updated_at = $9
-		WHERE workspace_id = $1 AND id = $2`,
-		a.WorkspaceID, a.ID, a.Email, a.Name, a.Role, a.PasswordHash, a.MaxConcurrent, a.Active, now)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if !a.Active || a.Role != kefu.RoleAdmin {
+			rows, err := tx.Query(ctx, `SELECT id FROM agents WHERE workspace_id = $1 AND role = 'admin' AND active
+				ORDER BY id FOR UPDATE`, a.WorkspaceID)
+			if err != nil {
+				return wrap(err, "agent")
+			}
+			admins, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+			if err != nil {
+				return wrap(err, "agent")
+			}
+			if len(admins) == 1 && admins[0] == a.ID {
+				return kefu.LastAdminError()
+			}
+		}
+		tag, err := tx.Exec(ctx, `
+			UPDATE agents SET email = $3, name = $4, role = $5, password_hash = $6,
+				max_concurrent = $7, active = $8, updated_at = $9
+			WHERE workspace_id = $1 AND id = $2`,
+			a.WorkspaceID, a.ID, a.Email, a.Name, a.Role, a.PasswordHash, a.MaxConcurrent, a.Active, now)
+		if err != nil {
+			return wrap(err, "agent")
+		}
+		if tag.RowsAffected() == 0 {
+			return wrap(pgx.ErrNoRows, "agent")
+		}
+		return nil
+	})
 	if err != nil {
-		return wrap(err, "agent")
-	}
-	if tag.RowsAffected() == 0 {
-		return wrap(pgx.ErrNoRows, "agent")
+		return err
 	}
 	a.UpdatedAt = now
 	return nil

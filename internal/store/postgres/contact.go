@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -106,6 +107,46 @@ func (s *Store) UpdateContact(ctx context.Context, c *kefu.Contact) error {
 	}
 	c.UpdatedAt = now
 	return nil
+}
+
+// PatchContact locks the contact's row, applies p to it as it is under the
+// lock and writes it back, all in one transaction: a concurrent patch waits
+// for the lock and then reads this one's result.
+func (s *Store) PatchContact(ctx context.Context, workspaceID, id int64, p kefu.ContactPatch) (*kefu.Contact, error) {
+	var c *kefu.Contact
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		c, err = scanContact(tx.QueryRow(ctx,
+			"SELECT "+contactColumns+" FROM contacts WHERE workspace_id = $1 AND id = $2 FOR UPDATE", workspaceID, id))
+		if err != nil {
+			return wrap(err, "contact")
+		}
+		if err := p.Apply(c); err != nil {
+			return err
+		}
+		c.LastSeenAt = c.LastSeenAt.UTC().Truncate(time.Microsecond) // as it reads back
+		attrs, err := jsonArg(c.Attributes, "{}")
+		if err != nil {
+			return kefu.Errorf(kefu.EInvalid, "attributes: %v", err)
+		}
+		c.UpdatedAt = kefu.Now()
+		_, err = tx.Exec(ctx, `
+			UPDATE contacts SET external_id = $3, name = $4, email = $5, phone = $6, attributes = $7,
+				user_agent = $8, page_url = $9, last_seen_at = $10, updated_at = $11
+			WHERE workspace_id = $1 AND id = $2`,
+			workspaceID, id, nullText(c.ExternalID), c.Name, c.Email, c.Phone, attrs,
+			c.UserAgent, c.PageURL, c.LastSeenAt, c.UpdatedAt)
+		if err != nil {
+			return wrap(err, "contact")
+		}
+		// Return the attributes as a read would: numbers as float64.
+		c.Attributes = nil
+		return wrap(json.Unmarshal(attrs, &c.Attributes), "contact")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Default page size of ListContacts when the filter sets none.

@@ -94,11 +94,36 @@ func (s *Store) ListAgents(ctx context.Context, workspaceID int64) ([]*kefu.Agen
 	return out, mapErr(rows.Err(), "agent")
 }
 
+// UpdateAgent writes a unless that would take the workspace's last active
+// admin away. The rule sits in the UPDATE's own WHERE clause, evaluated
+// against the rows as they are when it runs; writes are serial on the one
+// writer connection, so no other change can slip in between.
 func (s *Store) UpdateAgent(ctx context.Context, a *kefu.Agent) error {
-	a.UpdatedAt = kefu.Now()
-	res, err := s.wc.ExecContext(ctx, `UPDATE agents SET email = ?, name = ?, role = ?, password_hash = ?, max_concurrent = ?, active = ?, updated_at = ?
-		WHERE id = ? AND workspace_id = ?`, a.Email, a.Name, a.Role, a.PasswordHash, a.MaxConcurrent, a.Active, micros(a.UpdatedAt), a.ID, a.WorkspaceID)
-	return affected(res, err, "agent")
+	now := kefu.Now()
+	stillAdmin := a.Active && a.Role == kefu.RoleAdmin
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE agents SET email = ?, name = ?, role = ?, password_hash = ?, max_concurrent = ?, active = ?, updated_at = ?
+			WHERE id = ? AND workspace_id = ? AND (? OR NOT (role = 'admin' AND active)
+				OR EXISTS (SELECT 1 FROM agents o WHERE o.workspace_id = agents.workspace_id AND o.id <> agents.id AND o.role = 'admin' AND o.active))`,
+			a.Email, a.Name, a.Role, a.PasswordHash, a.MaxConcurrent, a.Active, micros(now), a.ID, a.WorkspaceID, stillAdmin)
+		if err := affected(res, err, "agent"); !kefu.IsNotFound(err) {
+			return err
+		}
+		// No row changed: either there is no such agent, or it is the last
+		// active admin.
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM agents WHERE id = ? AND workspace_id = ?)`, a.ID, a.WorkspaceID).Scan(&exists); err != nil {
+			return mapErr(err, "agent")
+		}
+		if exists {
+			return kefu.LastAdminError()
+		}
+		return kefu.Errorf(kefu.ENotFound, "agent not found")
+	})
+	if err == nil {
+		a.UpdatedAt = now
+	}
+	return err
 }
 
 // affected turns "no row matched" into ENotFound: the record is absent or

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/kefu-chat/kefu/internal/kefu"
 )
@@ -88,6 +89,39 @@ func (s *Store) UpdateContact(ctx context.Context, c *kefu.Contact) error {
 		nullString(c.VisitorID), nullString(c.ExternalID), c.Name, c.Email, c.Phone, jsonText(c.Attributes), c.UserAgent, c.PageURL,
 		micros(c.LastSeenAt), micros(c.UpdatedAt), c.ID, c.WorkspaceID)
 	return affected(res, err, "contact")
+}
+
+// PatchContact reads, changes and writes the contact in one transaction on
+// the writer, so no other write comes between the read and the write.
+func (s *Store) PatchContact(ctx context.Context, workspaceID, id int64, p kefu.ContactPatch) (*kefu.Contact, error) {
+	var c *kefu.Contact
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		c, err = scanContact(tx.QueryRowContext(ctx, `SELECT `+contactCols+` FROM contacts WHERE id = ? AND workspace_id = ?`, id, workspaceID))
+		if err != nil {
+			return mapErr(err, "contact")
+		}
+		if err := p.Apply(c); err != nil {
+			return err
+		}
+		c.LastSeenAt = c.LastSeenAt.UTC().Truncate(time.Microsecond) // as it reads back
+		c.UpdatedAt = kefu.Now()
+		attrs := jsonText(c.Attributes)
+		_, err = tx.ExecContext(ctx, `UPDATE contacts SET external_id = ?, name = ?, email = ?, phone = ?, attributes = ?, user_agent = ?,
+			page_url = ?, last_seen_at = ?, updated_at = ? WHERE id = ? AND workspace_id = ?`,
+			nullString(c.ExternalID), c.Name, c.Email, c.Phone, attrs, c.UserAgent, c.PageURL,
+			micros(c.LastSeenAt), micros(c.UpdatedAt), c.ID, c.WorkspaceID)
+		if err != nil {
+			return mapErr(err, "contact")
+		}
+		// Return the attributes as a read would: numbers as float64.
+		c.Attributes = nil
+		return mapErr(json.Unmarshal([]byte(attrs), &c.Attributes), "contact")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // escapeLike makes a user's search text literal inside a LIKE pattern.

@@ -94,7 +94,7 @@ func testAgent(t *testing.T, s kefu.Store) {
 		}
 	})
 
-	b := f.agent(ws.ID)
+	b := f.admin(ws.ID) // so that a may step down in Update
 	c := f.agent(other.ID)
 
 	t.Run("List", func(t *testing.T) {

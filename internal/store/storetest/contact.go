@@ -1,7 +1,11 @@
 package storetest
 
 import (
+	"fmt"
+	"maps"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -223,4 +227,175 @@ func testListContacts(t *testing.T, s kefu.Store) {
 			}
 		}
 	})
+}
+
+// testPatchContact pins PatchContact: fields the patch names change, the
+// rest stay; attributes merge key by key, a nil value deletes its key; the
+// limits hold for the merged result, and a refused patch changes nothing.
+func testPatchContact(t *testing.T, s kefu.Store) {
+	f := newFixture(t, s)
+	ctx := f.ctx
+	ws, other := f.workspace(), f.workspace()
+	c := f.contact(ws.ID, func(c *kefu.Contact) {
+		c.ExternalID, c.Email, c.Phone = "crm-1", "li@example.com", "+86 138 0000 0001"
+		c.UserAgent, c.PageURL = "Mozilla/5.0", "https://shop.example/"
+		c.Attributes = map[string]any{"plan": "pro", "seats": 3.0}
+	})
+	taken := f.contact(ws.ID, func(c *kefu.Contact) { c.ExternalID = "crm-taken" })
+
+	// patch applies p and checks the result against want (UpdatedAt
+	// aside, which must not go back) and against a fresh read: what
+	// PatchContact returns is what was stored, as a read gives it back.
+	patch := func(what string, p kefu.ContactPatch, want func(c *kefu.Contact)) {
+		t.Helper()
+		before := c.UpdatedAt
+		got, err := s.PatchContact(ctx, ws.ID, c.ID, p)
+		if err != nil {
+			t.Fatalf("PatchContact(%s): %v", what, err)
+		}
+		if got.UpdatedAt.Before(before) {
+			t.Errorf("PatchContact(%s): UpdatedAt went back: %v, was %v", what, got.UpdatedAt, before)
+		}
+		exp := *c
+		exp.Attributes = maps.Clone(c.Attributes)
+		want(&exp)
+		exp.UpdatedAt = got.UpdatedAt
+		check(t, "PatchContact("+what+")", got, &exp)
+		read, err := s.GetContact(ctx, ws.ID, c.ID)
+		if err != nil {
+			t.Fatalf("GetContact: %v", err)
+		}
+		check(t, "GetContact after PatchContact("+what+")", read, got)
+		*c = *got
+	}
+	// refused expects p to fail with code (and message, if not empty) and
+	// to change nothing.
+	refused := func(what string, p kefu.ContactPatch, code, msg string) {
+		t.Helper()
+		_, err := s.PatchContact(ctx, ws.ID, c.ID, p)
+		wantCode(t, "PatchContact("+what+")", err, code)
+		if msg != "" && kefu.ErrorMessage(err) != msg {
+			t.Errorf("PatchContact(%s): got message %q, want %q", what, kefu.ErrorMessage(err), msg)
+		}
+		got, err := s.GetContact(ctx, ws.ID, c.ID)
+		if err != nil {
+			t.Fatalf("GetContact: %v", err)
+		}
+		check(t, "contact after refused PatchContact("+what+")", got, c)
+	}
+
+	patch("merge attributes", kefu.ContactPatch{Attributes: map[string]any{"seats": 5.0, "lang": "zh-CN"}}, func(c *kefu.Contact) {
+		c.Attributes = map[string]any{"plan": "pro", "seats": 5.0, "lang": "zh-CN"}
+	})
+	patch("nested values", kefu.ContactPatch{Attributes: map[string]any{
+		"address": map[string]any{"city": "杭州"}, "tags": []any{"a", "b"}, "vip": true,
+	}}, func(c *kefu.Contact) {
+		c.Attributes["address"] = map[string]any{"city": "杭州"}
+		c.Attributes["tags"] = []any{"a", "b"}
+		c.Attributes["vip"] = true
+	})
+	patch("null deletes", kefu.ContactPatch{Attributes: map[string]any{"plan": nil, "never-set": nil, "tags": nil}}, func(c *kefu.Contact) {
+		delete(c.Attributes, "plan")
+		delete(c.Attributes, "tags")
+	})
+	patch("fields only", kefu.ContactPatch{Name: ptr("Li Lei"), Email: ptr("")}, func(c *kefu.Contact) {
+		c.Name, c.Email = "Li Lei", ""
+	})
+	patch("empty attributes", kefu.ContactPatch{Phone: ptr("+86 10 1234"), Attributes: map[string]any{}}, func(c *kefu.Contact) {
+		c.Phone = "+86 10 1234"
+	})
+	seen := kefu.Now()
+	patch("visit", kefu.ContactPatch{ExternalID: ptr("crm-2"), UserAgent: ptr("curl/8"), PageURL: ptr("https://shop.example/cart"), LastSeenAt: &seen},
+		func(c *kefu.Contact) {
+			c.ExternalID, c.UserAgent, c.PageURL, c.LastSeenAt = "crm-2", "curl/8", "https://shop.example/cart", seen
+		})
+	refused("taken external id", kefu.ContactPatch{ExternalID: ptr(taken.ExternalID), Name: ptr("x")}, kefu.EConflict, "")
+
+	t.Run("Limits", func(t *testing.T) {
+		tooMany := fmt.Sprintf("at most %d attributes", kefu.MaxAttributes)
+		tooBig := fmt.Sprintf("attributes take more than %d bytes", kefu.MaxAttributeBytes)
+		fill := map[string]any{}
+		for i := len(c.Attributes); i < kefu.MaxAttributes; i++ {
+			fill[fmt.Sprintf("k%02d", i)] = i
+		}
+		patch("up to the limit", kefu.ContactPatch{Attributes: fill}, func(c *kefu.Contact) {
+			for k, v := range fill {
+				c.Attributes[k] = float64(v.(int)) // as JSON reads it back
+			}
+		})
+		// The limit is on the merged result: one new key is one too many,
+		// but a patch that deletes as many as it adds fits.
+		refused("one over the limit", kefu.ContactPatch{Name: ptr("x"), Attributes: map[string]any{"one-more": 1.0}}, kefu.EInvalid, tooMany)
+		patch("swap a key", kefu.ContactPatch{Attributes: map[string]any{"k63": nil, "swapped": 1.0}}, func(c *kefu.Contact) {
+			delete(c.Attributes, "k63")
+			c.Attributes["swapped"] = 1.0
+		})
+		all := map[string]any{}
+		for k := range c.Attributes {
+			all[k] = nil
+		}
+		patch("delete all", kefu.ContactPatch{Attributes: all}, func(c *kefu.Contact) { c.Attributes = map[string]any{} })
+
+		// Each half fits; both together do not.
+		half := strings.Repeat("x", kefu.MaxAttributeBytes/2)
+		patch("half the bytes", kefu.ContactPatch{Attributes: map[string]any{"a": half}}, func(c *kefu.Contact) { c.Attributes["a"] = half })
+		refused("the other half", kefu.ContactPatch{Attributes: map[string]any{"b": half}}, kefu.EInvalid, tooBig)
+		patch("replace the big value", kefu.ContactPatch{Attributes: map[string]any{"a": nil, "b": half}}, func(c *kefu.Contact) {
+			c.Attributes = map[string]any{"b": half}
+		})
+	})
+
+	t.Run("NotFound", func(t *testing.T) {
+		p := kefu.ContactPatch{Name: ptr("pwned"), Attributes: map[string]any{"owned": true}}
+		_, err := s.PatchContact(ctx, ws.ID, taken.ID+1000, p)
+		wantCode(t, "PatchContact(missing)", err, kefu.ENotFound)
+		_, err = s.PatchContact(ctx, other.ID, c.ID, p)
+		wantCode(t, "PatchContact(other workspace)", err, kefu.ENotFound)
+		got, err := s.GetContact(ctx, ws.ID, c.ID)
+		if err != nil {
+			t.Fatalf("GetContact: %v", err)
+		}
+		check(t, "contact after another workspace's PatchContact", got, c)
+	})
+}
+
+// testPatchContactConcurrent has writers add keys to one contact at the
+// same time: a patch merges into the contact as it is inside the write, so
+// every key arrives. A read-merge-write outside the store loses some.
+func testPatchContactConcurrent(t *testing.T, s kefu.Store) {
+	f := newFixture(t, s)
+	ws := f.workspace()
+	c := f.contact(ws.ID, func(c *kefu.Contact) { c.Attributes = map[string]any{"kept": "yes"} })
+	const writers, each = 8, 6 // 1 + 48 keys: within kefu.MaxAttributes
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	for w := range writers {
+		wg.Go(func() {
+			<-start
+			for i := range each {
+				k := fmt.Sprintf("w%d-%d", w, i)
+				if _, err := s.PatchContact(f.ctx, ws.ID, c.ID, kefu.ContactPatch{Attributes: map[string]any{k: float64(w*each + i)}}); err != nil {
+					errs <- fmt.Errorf("PatchContact(%s): %w", k, err)
+				}
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	got, err := s.GetContact(f.ctx, ws.ID, c.ID)
+	if err != nil {
+		t.Fatalf("GetContact: %v", err)
+	}
+	want := map[string]any{"kept": "yes"}
+	for w := range writers {
+		for i := range each {
+			want[fmt.Sprintf("w%d-%d", w, i)] = float64(w*each + i)
+		}
+	}
+	check(t, "attributes after concurrent patches", got.Attributes, want)
 }

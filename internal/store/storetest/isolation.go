@@ -93,6 +93,8 @@ func testIsolation(t *testing.T, s kefu.Store) {
 		hijack := *a.contact
 		hijack.WorkspaceID, hijack.Email = b.ws.ID, "evil@example.com"
 		wantCode(t, "UpdateContact", s.UpdateContact(ctx, &hijack), kefu.ENotFound)
+		_, err = s.PatchContact(ctx, b.ws.ID, a.contact.ID, kefu.ContactPatch{Email: ptr("evil@example.com"), Attributes: map[string]any{"owned": true}})
+		wantCode(t, "PatchContact", err, kefu.ENotFound)
 		got, err := s.GetContact(ctx, a.ws.ID, a.contact.ID)
 		if err != nil {
 			t.Fatalf("GetContact: %v", err)

@@ -36,9 +36,13 @@ func Run(t *testing.T, open func(t *testing.T) kefu.Store) {
 		{"Defaults", testDefaults},
 		{"Workspace", testWorkspace},
 		{"Agent", testAgent},
+		{"LastAdmin", testLastAdmin},
+		{"LastAdminConcurrent", testLastAdminConcurrent},
 		{"Inbox", testInbox},
 		{"Contact", testContact},
 		{"ListContacts", testListContacts},
+		{"PatchContact", testPatchContact},
+		{"PatchContactConcurrent", testPatchContactConcurrent},
 		{"Conversation", testConversation},
 		{"UpdateConversation", testUpdateConversation},
 		{"MarkRead", testMarkRead},
@@ -125,6 +129,17 @@ func (f *fixture) agent(ws int64) *kefu.Agent {
 	}
 	if err := f.s.CreateAgent(f.ctx, a); err != nil {
 		f.tb.Fatalf("CreateAgent: %v", err)
+	}
+	return a
+}
+
+// admin creates an active admin.
+func (f *fixture) admin(ws int64) *kefu.Agent {
+	f.tb.Helper()
+	a := f.agent(ws)
+	a.Role = kefu.RoleAdmin
+	if err := f.s.UpdateAgent(f.ctx, a); err != nil {
+		f.tb.Fatalf("UpdateAgent(make admin): %v", err)
 	}
 	return a
 }
