@@ -117,22 +117,42 @@ func ArtifactsDir(t testing.TB) string {
 
 // Screenshot saves a full-page PNG named after the test and label, and
 // returns its path. Failures to capture are logged, not fatal: a
-// screenshot is evidence, not the test.
+// screenshot taken on the way to a failure is evidence, not the test.
 func Screenshot(t testing.TB, ctx context.Context, label string) string {
 	t.Helper()
-	var buf []byte
-	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := chromedp.Run(sctx, chromedp.FullScreenshot(&buf, 90)); err != nil {
-		t.Logf("screenshot %s: %v", label, err)
-		return ""
-	}
-	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + "-" + label + ".png"
-	path := filepath.Join(ArtifactsDir(t), name)
-	if err := os.WriteFile(path, buf, 0o644); err != nil {
+	path, err := screenshot(t, ctx, label)
+	if err != nil {
 		t.Logf("screenshot %s: %v", label, err)
 		return ""
 	}
 	t.Logf("screenshot: %s", path)
 	return path
+}
+
+// MustScreenshot is Screenshot for a test whose artifacts are part of
+// what it must deliver: it fails the test when no image was saved.
+func MustScreenshot(t testing.TB, ctx context.Context, label string) string {
+	t.Helper()
+	path, err := screenshot(t, ctx, label)
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", label, err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Size() == 0 {
+		t.Fatalf("screenshot %s: nothing saved at %s (%v)", label, path, err)
+	}
+	t.Logf("screenshot: %s", path)
+	return path
+}
+
+func screenshot(t testing.TB, ctx context.Context, label string) (string, error) {
+	var buf []byte
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	// Quality 100 is what makes chromedp ask for PNG; anything lower is JPEG.
+	if err := chromedp.Run(sctx, chromedp.FullScreenshot(&buf, 100)); err != nil {
+		return "", err
+	}
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + "-" + label + ".png"
+	path := filepath.Join(ArtifactsDir(t), name)
+	return path, os.WriteFile(path, buf, 0o644)
 }

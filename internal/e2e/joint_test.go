@@ -130,6 +130,6 @@ func TestWidgetToWorkbenchJoint(t *testing.T) {
 	if _, bodies := s.history(tok, id); !strings.Contains(strings.Join(bodies, "\n"), "开发票") {
 		t.Fatalf("stored %q", bodies)
 	}
-	browsertest.Screenshot(t, visitor, "widget")
-	browsertest.Screenshot(t, agent, "workbench")
+	browsertest.MustScreenshot(t, visitor, "widget")
+	browsertest.MustScreenshot(t, agent, "workbench")
 }
