@@ -22,6 +22,11 @@ const st = {
   parentOrigin: '', attachment: null, blobs: new Map(), view: 'loading', thanks: false,
   rating: { score: 0, editing: false, done: false }, sounds: 0,
   toEnd: false, keepView: false, // how the next render scrolls (restoreScroll)
+  // streams: bot answers a language model is still writing (bot_delta),
+  // by stream id, shown after the stored messages until the stored answer
+  // arrives; streamsDone: ids whose stored answer is here, so a late delta
+  // cannot bring the provisional bubble back.
+  streams: new Map(), streamsDone: new Set(),
 };
 
 // ---- embedding ----------------------------------------------------------
@@ -240,6 +245,8 @@ function resetMessages() {
   st.notice = '';
   st.rating = { score: 0, editing: false, done: false };
   st.toEnd = true;
+  st.streams.clear();
+  st.streamsDone.clear();
 }
 
 async function loadConversation() {
@@ -287,6 +294,7 @@ function addMessage(m, live) {
   if (!st.conv || m.conversation_id !== st.conv.id || m.kind === 'note') return false;
   const sent = !!m.client_msg_id && st.pending.has(m.client_msg_id);
   if (sent) st.pending.delete(m.client_msg_id);
+  if (m.sender_type === 'bot') endStreams(m);
   if (st.msgs.has(m.seq)) return false;
   st.msgs.set(m.seq, m);
   st.lastSeq = Math.max(st.lastSeq, m.seq);
@@ -431,9 +439,11 @@ function onFrame(f) {
       for (const m of st.pending.values()) if (!m.failed) transmit(m);
       render();
       break;
-    case 'message':
-      if (f.message && addMessage(f.message, true)) { render(); markRead(); }
+    case 'message': {
+      const streams = st.streams.size;
+      if (f.message && (addMessage(f.message, true) || st.streams.size !== streams)) { render(); markRead(); }
       break;
+    }
     case 'ack':
       onAck(f);
       break;
@@ -452,6 +462,9 @@ function onFrame(f) {
     case 'conversation':
       onConversation(f);
       break;
+    case 'bot_delta':
+      onBotDelta(f);
+      break;
     case 'queue':
       if (st.conv && f.conversation_id === st.conv.id) { st.queue = f.position > 0 ? f : null; render(); }
       break;
@@ -465,6 +478,35 @@ function onFrame(f) {
     default:
       // resumed, pong and frames this widget does not know yet.
   }
+}
+
+// onBotDelta grows the provisional bubble of a streamed bot answer. The
+// text goes in as text nodes only; the stored message replaces it.
+function onBotDelta(f) {
+  if (!st.conv || f.conversation_id !== st.conv.id || typeof f.stream_id !== 'string' || typeof f.text !== 'string') return;
+  if (st.streamsDone.has(f.stream_id)) return;
+  let s = st.streams.get(f.stream_id);
+  if (!s) {
+    s = { id: f.stream_id, text: '', el: null, textEl: null };
+    st.streams.set(s.id, s);
+    st.typingFrom = 0;
+  }
+  s.text += f.text;
+  if (s.textEl) s.textEl.append(document.createTextNode(f.text));
+  render();
+}
+
+// endStreams retires provisional bubbles once a stored bot message is
+// here, however it came (live, resume replay, history): the one with its
+// stream id, and any other still open, since the bot answers one turn at
+// a time and a turn that gave up on its stream (deadline) ends with a
+// stored message of its own.
+function endStreams(m) {
+  const id = m.meta && typeof m.meta.stream_id === 'string' ? m.meta.stream_id : '';
+  if (id) st.streamsDone.add(id);
+  if (m.meta && m.meta.source === 'greeting') return; // sent before the turn's answer
+  for (const s of st.streams.values()) st.streamsDone.add(s.id);
+  st.streams.clear();
 }
 
 function onAck(f) {
@@ -682,6 +724,7 @@ function items() {
     if (m.kind === 'event' || m.sender_type === 'system') continue;
     out.push(bubble(m, m === lastOwn, m === lastBot));
   }
+  for (const s of st.streams.values()) out.push(streamBubble(s));
   for (const m of st.pending.values()) out.push(bubble(m));
   if (st.notice) out.push(h('p', { class: 'notice', role: 'status' }, st.notice));
   if (st.queue) {
@@ -742,6 +785,19 @@ function bubble(m, lastOwn, lastBot) {
     el.append(h('div', { class: 'quick', role: 'group' }, qr.slice(0, 10).map((text) => h('button', { type: 'button', class: 'chip', onclick: () => send(text) }, text))));
   }
   return el;
+}
+
+// streamBubble is the provisional bubble of a streamed answer; the same
+// element is kept across renders so deltas are appended to it.
+function streamBubble(s) {
+  if (!s.el) {
+    const t = st.t;
+    s.textEl = h('p', { class: 'text' }, s.text);
+    s.el = h('div', { class: 'msg them bot streaming', 'data-stream': s.id, 'aria-busy': 'true' },
+      h('span', { class: 'who' }, t('bot'), h('span', { class: 'badge' }, t('bot'))),
+      h('div', { class: 'bubble' }, s.textEl));
+  }
+  return s.el;
 }
 
 function attachmentView(a) {
