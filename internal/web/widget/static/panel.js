@@ -27,6 +27,9 @@ const st = {
   // arrives; streamsDone: ids whose stored answer is here, so a late delta
   // cannot bring the provisional bubble back.
   streams: new Map(), streamsDone: new Set(),
+  // feedback: the visitor's verdict on bot answers, by message id
+  // ({ helpful, sending }); one per answer.
+  feedback: new Map(),
 };
 
 // ---- embedding ----------------------------------------------------------
@@ -784,7 +787,44 @@ function bubble(m, lastOwn, lastBot) {
   if (qr.length) {
     el.append(h('div', { class: 'quick', role: 'group' }, qr.slice(0, 10).map((text) => h('button', { type: 'button', class: 'chip', onclick: () => send(text) }, text))));
   }
+  if (bot && m.id && m.seq && answerSource(m)) el.append(feedbackView(m));
   return el;
+}
+
+// answerSource reports whether a bot message is an answer the visitor can
+// rate (not a greeting, fallback or hand-off line).
+function answerSource(m) {
+  const src = m.meta && typeof m.meta.source === 'string' ? m.meta.source : '';
+  return ['kb', 'llm', 'intent', 'plugin'].includes(src) || src.startsWith('plugin:');
+}
+
+// feedbackView asks whether a bot answer helped. A choice is sent once:
+// from then on it is shown and the buttons are disabled.
+function feedbackView(m) {
+  const t = st.t;
+  const f = st.feedback.get(m.id);
+  const choice = (helpful, label) => h('button', {
+    type: 'button', class: f && f.helpful === helpful ? 'vote on' : 'vote', 'aria-pressed': f && f.helpful === helpful ? 'true' : 'false',
+    'data-helpful': String(helpful), disabled: !!f, onclick: () => sendFeedback(m, helpful),
+  }, label);
+  return h('div', { class: 'feedback', role: 'group', 'aria-label': t('feedbackPrompt') },
+    f ? h('span', { class: 'feedback-done', role: 'status' }, f.helpful ? t('feedbackThanksHelpful') : t('feedbackThanksNotHelpful'))
+      : h('span', { class: 'feedback-ask' }, t('feedbackPrompt')),
+    choice(true, t('feedbackHelpful')), choice(false, t('feedbackNotHelpful')));
+}
+
+async function sendFeedback(m, helpful) {
+  if (st.feedback.has(m.id) || !st.conv) return;
+  st.feedback.set(m.id, { helpful, sending: true });
+  render();
+  try {
+    await api('POST', `/widget/conversations/${m.conversation_id}/messages/${m.id}/feedback`, { helpful });
+    st.feedback.set(m.id, { helpful, sending: false });
+  } catch (e) {
+    st.feedback.delete(m.id);
+    st.notice = st.t('feedbackFailed', { reason: e.message });
+  }
+  render();
 }
 
 // streamBubble is the provisional bubble of a streamed answer; the same
