@@ -15,6 +15,8 @@ import (
 	"github.com/kefu-chat/kefu/internal/auth"
 	"github.com/kefu-chat/kefu/internal/bus/inproc"
 	"github.com/kefu-chat/kefu/internal/chat"
+	"github.com/kefu-chat/kefu/internal/dispatch"
+	"github.com/kefu-chat/kefu/internal/hub"
 	"github.com/kefu-chat/kefu/internal/kb"
 	"github.com/kefu-chat/kefu/internal/kefu"
 	"github.com/kefu-chat/kefu/internal/kefutest"
@@ -306,5 +308,56 @@ func TestAssignedDuringAnswerDropsReply(t *testing.T) {
 	ds := e.decisions(conv)
 	if outcomesOf(ds) != OutcomeDropped || ds[0].Source != "plugin:slow" || !strings.Contains(ds[0].Detail["reason"].(string), "assigned") {
 		t.Fatalf("decisions %s %+v", outcomesOf(ds), ds)
+	}
+}
+
+// TestOutsideHoursWithRouting wires the bot to the real dispatcher as the
+// server does: a conversation started after hours is left to the bot
+// (not queued) and answered; once business hours open, the visitor's next
+// message puts it in routing, which assigns it to the online agent.
+func TestOutsideHoursWithRouting(t *testing.T) {
+	e := newBotEnv(t, kefu.BotSettings{Mode: kefu.BotOutsideHours})
+	ctx := t.Context()
+	e.b.Close() // replaced by one wired to routing
+	var d *dispatch.Dispatcher
+	e.b = New(Options{Store: e.store, Chat: e.chat, Knowledge: e.k, Now: e.clock, Deadline: 5 * time.Second,
+		InsideHours: func(ctx context.Context, ws, inbox int64, t time.Time) bool { return d.InsideHours(ctx, ws, inbox, t) }})
+	t.Cleanup(e.b.Close)
+	d = dispatch.New(dispatch.Options{Store: e.store, Chat: e.chat, Hub: hub.New(e.chat, hub.Options{}), Now: e.clock, BotActive: e.b.Active})
+	e.b.SetHandoff(d.Handoff)
+	rs, err := e.store.GetRoutingSettings(ctx, e.ws(), e.f.Inbox.ID)
+	e.must(err)
+	day := `[{"start":540,"end":1080}]`
+	rs.BusinessHours = json.RawMessage(`{"time_zone":"UTC","weekly":{"0":` + day + `,"1":` + day + `,"2":` + day + `,"3":` + day + `,"4":` + day + `,"5":` + day + `,"6":` + day + `}}`)
+	e.must(e.store.PutRoutingSettings(ctx, rs))
+	d.Forget(e.ws(), e.f.Inbox.ID)
+	online := func() {
+		e.must(e.store.SetAvailability(ctx, e.ws(), e.f.Agent.ID, kefu.AvailabilityOnline, e.clock()))
+		e.must(e.store.TouchAgents(ctx, e.ws(), []int64{e.f.Agent.ID}, e.clock()))
+	}
+	online()
+
+	conv, err := e.chat.StartConversation(ctx, e.f.VisitorActor())
+	e.must(err)
+	c, err := e.store.GetConversation(ctx, e.ws(), conv.ID)
+	e.must(err)
+	if c.QueuedAt != nil || c.AssigneeID != 0 {
+		t.Fatalf("after hours the conversation was routed: %+v", c)
+	}
+	e.ask(conv.ID, "how much is shipping")
+	if bots := e.messages(conv.ID, kefu.SenderBot, kefu.KindText); len(bots) != 1 {
+		t.Fatalf("after hours the bot did not answer: %+v", bots)
+	}
+
+	e.setClock(time.Date(2026, 3, 3, 9, 30, 0, 0, time.UTC))
+	online()
+	e.ask(conv.ID, "is anyone there now?")
+	c, err = e.store.GetConversation(ctx, e.ws(), conv.ID)
+	e.must(err)
+	if c.AssigneeID != e.f.Agent.ID {
+		t.Fatalf("inside hours: assignee %d queued %v, want the online agent %d", c.AssigneeID, c.QueuedAt, e.f.Agent.ID)
+	}
+	if bots := e.messages(conv.ID, kefu.SenderBot, kefu.KindText); len(bots) != 1 {
+		t.Fatalf("inside hours the bot spoke: %+v", bots)
 	}
 }
