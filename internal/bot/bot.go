@@ -16,11 +16,13 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/kefu-chat/kefu/internal/chat"
 	"github.com/kefu-chat/kefu/internal/kb"
@@ -40,6 +42,9 @@ const (
 	OutcomeUnanswered = "unanswered"
 	OutcomeHandoff    = "handoff"
 	OutcomeGreeting   = "greeting"
+	// OutcomeDropped: the bot had a reply (or a fallback) ready but a
+	// person was assigned while it was working, so nothing was sent.
+	OutcomeDropped = "dropped"
 )
 
 // Options wire a Bot.
@@ -141,8 +146,41 @@ func (b *Bot) Observe(res *kefu.AppendResult) {
 		defer func() { <-b.sem }()
 		if err := b.Handle(b.ctx, msg); err != nil && !errors.Is(err, context.Canceled) {
 			b.opts.Log.Warn("bot turn failed", "conversation_id", msg.ConversationID, "err", err)
+			b.rescue(b.ctx, msg)
 		}
 	}()
+}
+
+// rescue routes a conversation whose bot turn failed, so the visitor is
+// not left with neither an answer nor a place in the queue (routing
+// leaves conversations to an active bot). A conversation already queued,
+// assigned or closed is left alone; the hand-off decision keeps the bot
+// quiet from then on.
+func (b *Bot) rescue(ctx context.Context, msg *kefu.Message) {
+	mu := b.lock(msg.ConversationID)
+	mu.Lock()
+	defer mu.Unlock()
+	ws := msg.WorkspaceID
+	conv, err := b.opts.Store.GetConversation(ctx, ws, msg.ConversationID)
+	if err != nil {
+		b.opts.Log.Warn("bot rescue: conversation unavailable", "conversation_id", msg.ConversationID, "err", err)
+		return
+	}
+	if conv.AssigneeID != 0 || conv.Status != kefu.StatusOpen || conv.QueuedAt != nil {
+		return
+	}
+	if ds, err := b.opts.Store.ListBotDecisions(ctx, ws, conv.ID); err != nil || !stateOf(ds).handedOff {
+		d := &kefu.BotDecision{WorkspaceID: ws, ConversationID: conv.ID, MessageID: msg.ID, Question: msg.Body,
+			Outcome: OutcomeHandoff, Detail: map[string]any{"reason": "the bot failed to answer"}}
+		if err := b.opts.Store.CreateBotDecision(ctx, d); err != nil {
+			b.opts.Log.Warn("bot rescue: decision not recorded", "conversation_id", conv.ID, "err", err)
+		}
+	}
+	if f := b.handoff.Load(); f != nil && *f != nil {
+		if err := (*f)(ctx, ws, conv.ID); err != nil {
+			b.opts.Log.Warn("bot rescue: hand-off failed", "conversation_id", conv.ID, "err", err)
+		}
+	}
 }
 
 // Close stops answering and waits for answers in progress to finish
@@ -159,18 +197,42 @@ func (b *Bot) lock(conversationID int64) *sync.Mutex {
 	return &b.locks[maphash.Comparable(b.seed, conversationID)%uint64(len(b.locks))]
 }
 
-// handoffWords are what visitors type to ask for a person.
-var handoffWords = []string{"人工", "转人工", "真人", "客服人员", "找客服", "human", "agent", "real person", "talk to a person", "speak to someone", "operator", "representative"}
+// handoffPhrases are what visitors type in Chinese to ask for a person.
+// 人工 alone is too common inside other words (人工智能, 人工费) to count
+// in a sentence; see shortHandoff.
+var handoffPhrases = []string{"转人工", "人工客服", "人工服务", "人工坐席", "找人工", "要人工", "接人工", "转接人工",
+	"真人", "客服人员", "找客服", "转客服"}
+
+// handoffEnglish matches English requests for a person as whole words,
+// so "humane" or "agentic" do not.
+var handoffEnglish = regexp.MustCompile(`(?i)\b(human|agents?|operators?|representatives?|real person|live person|talk to a person|speak to someone|speak to a person)\b`)
+
+// notHandoff are words containing 人工 that do not ask for a person.
+var notHandoff = strings.NewReplacer("人工智能", "", "人工费", "", "人工成本", "", "人工湖", "", "人工合成", "", "人工降雨", "")
+
+// shortHandoff is the longest message (in runes, without spaces and
+// punctuation) in which 人工 alone counts as asking for a person: "人工",
+// "人工！", "我要人工", "人工谢谢".
+const shortHandoff = 6
 
 // WantsPerson reports whether text asks for a person.
 func WantsPerson(text string) bool {
 	t := strings.ToLower(strings.TrimSpace(text))
-	for _, w := range handoffWords {
+	for _, w := range handoffPhrases {
 		if strings.Contains(t, w) {
 			return true
 		}
 	}
-	return false
+	if handoffEnglish.MatchString(t) {
+		return true
+	}
+	bare := strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) {
+			return -1
+		}
+		return r
+	}, notHandoff.Replace(t))
+	return strings.Contains(bare, "人工") && utf8.RuneCountInString(bare) <= shortHandoff
 }
 
 // isChinese reports whether text has any Han character: the bot's own
@@ -253,12 +315,11 @@ func (b *Bot) Handle(ctx context.Context, msg *kefu.Message) error {
 	if err != nil {
 		return err
 	}
+	insideHours := false
 	switch settings.Mode {
 	case kefu.BotFirst:
 	case kefu.BotOutsideHours:
-		if b.opts.InsideHours != nil && b.opts.InsideHours(ctx, ws, conv.InboxID, b.opts.Now()) {
-			return nil
-		}
+		insideHours = b.opts.InsideHours != nil && b.opts.InsideHours(ctx, ws, conv.InboxID, b.opts.Now())
 	default:
 		return nil
 	}
@@ -271,6 +332,14 @@ func (b *Bot) Handle(ctx context.Context, msg *kefu.Message) error {
 		return nil
 	}
 	t := &turn{b: b, ctx: ctx, conv: conv, msg: msg, settings: settings, zh: isChinese(msg.Body)}
+	if insideHours {
+		// Routing left this conversation to the bot (it started outside
+		// business hours); now that they are open, a person takes it.
+		if conv.QueuedAt != nil || conv.Status != kefu.StatusOpen {
+			return nil // routing has it already (it started inside hours)
+		}
+		return t.route("business hours began")
+	}
 	if !st.greeted && strings.TrimSpace(settings.Greeting) != "" {
 		if err := t.greet(); err != nil {
 			return err
@@ -281,6 +350,18 @@ func (b *Bot) Handle(ctx context.Context, msg *kefu.Message) error {
 	}
 	res := Run(ctx, b.sources(ctx, conv, settings), t.question(), b.opts.Deadline)
 	detail := map[string]any{"attempts": res.Attempts}
+	// The sources may have taken until the deadline: a person assigned
+	// meanwhile has the conversation, and the bot must not talk over them.
+	if now, err := b.opts.Store.GetConversation(ctx, ws, conv.ID); err != nil {
+		return err
+	} else if now.AssigneeID != 0 {
+		detail["reason"] = "a person was assigned while the bot was answering"
+		var conf float64
+		if res.Reply != nil {
+			conf = res.Reply.Confidence
+		}
+		return t.decide(OutcomeDropped, res.Winner, conf, detail)
+	}
 	if res.Reply == nil {
 		return t.unanswered(st.lowRun+1, detail)
 	}
@@ -456,6 +537,22 @@ func (t *turn) handoff(reason, intent string, detail map[string]any) error {
 	if err != nil {
 		t.b.opts.Log.Warn("hand-off note not written", "conversation_id", t.conv.ID, "err", err)
 	}
+	if f := t.b.handoff.Load(); f != nil && *f != nil {
+		if err := (*f)(t.ctx, t.conv.WorkspaceID, t.conv.ID); err != nil {
+			return fmt.Errorf("hand-off hook: %w", err)
+		}
+	}
+	return nil
+}
+
+// route hands the conversation to routing without a word to the visitor
+// (the bot did not take part in this turn): a hand-off decision so the
+// bot stays quiet, a system line for agents, and the hook.
+func (t *turn) route(reason string) error {
+	if err := t.decide(OutcomeHandoff, "", 0, map[string]any{"reason": reason}); err != nil {
+		return err
+	}
+	t.b.opts.Chat.SystemEvent(t.ctx, t.conv.WorkspaceID, t.conv.ID, "Bot passed the conversation to routing: "+reason)
 	if f := t.b.handoff.Load(); f != nil && *f != nil {
 		if err := (*f)(t.ctx, t.conv.WorkspaceID, t.conv.ID); err != nil {
 			return fmt.Errorf("hand-off hook: %w", err)

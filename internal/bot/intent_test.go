@@ -100,12 +100,15 @@ func TestFillTemplate(t *testing.T) {
 }
 
 func TestWantsPerson(t *testing.T) {
-	for _, s := range []string{"转人工", "我要人工服务", "Can I talk to a human?", "AGENT please"} {
+	for _, s := range []string{"转人工", "我要人工服务", "Can I talk to a human?", "AGENT please", "人工", "人工！", "我要人工",
+		"人工客服在吗", "帮我找人工", "有真人吗", "I want a real person", "let me speak to someone", "operator", "an agent, please"} {
 		if !WantsPerson(s) {
 			t.Errorf("%q not recognised", s)
 		}
 	}
-	for _, s := range []string{"怎么退货", "where is my order"} {
+	for _, s := range []string{"怎么退货", "where is my order", "人工智能", "你们是人工智能回答的吗", "安装的人工费怎么算", "人工费多少",
+		"这款洗衣机的人工成本为什么这么高，能便宜点吗", "humane treatment of animals", "agentic workflows", "humanity", "cooperator",
+		"我想问一下你们的人工湖公园门票"} {
 		if WantsPerson(s) {
 			t.Errorf("%q taken as a hand-off request", s)
 		}

@@ -163,7 +163,7 @@ type BotDecision struct {
 	ConversationID int64          `json:"conversation_id"`
 	MessageID      int64          `json:"message_id"` // the visitor message
 	Question       string         `json:"question"`
-	Outcome        string         `json:"outcome"` // answered, unanswered, handoff, greeting
+	Outcome        string         `json:"outcome"` // answered, unanswered, handoff, greeting, dropped
 	Source         string         `json:"source"`
 	Confidence     float64        `json:"confidence"`
 	Detail         map[string]any `json:"detail"`

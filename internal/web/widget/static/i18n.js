@@ -56,6 +56,12 @@ export const strings = {
     image: 'Image {name}',
     unreadBadge: '{n} unread messages',
     poweredBy: 'Powered by Kefu',
+    feedbackPrompt: 'Was this answer helpful?',
+    feedbackHelpful: 'Helpful',
+    feedbackNotHelpful: 'Not helpful',
+    feedbackThanksHelpful: 'You found this helpful. Thank you!',
+    feedbackThanksNotHelpful: 'You found this not helpful. Thank you for telling us.',
+    feedbackFailed: 'Your feedback could not be sent: {reason}',
   },
   'zh-CN': {
     openChat: '打开聊天',
@@ -111,6 +117,12 @@ export const strings = {
     image: '图片 {name}',
     unreadBadge: '{n} 条未读消息',
     poweredBy: '由 Kefu 提供支持',
+    feedbackPrompt: '这个回答有帮助吗？',
+    feedbackHelpful: '有帮助',
+    feedbackNotHelpful: '没帮助',
+    feedbackThanksHelpful: '您认为这个回答有帮助，谢谢！',
+    feedbackThanksNotHelpful: '您认为这个回答没有帮助，感谢反馈。',
+    feedbackFailed: '反馈未能发送：{reason}',
   },
 };
 

@@ -22,6 +22,14 @@ const st = {
   parentOrigin: '', attachment: null, blobs: new Map(), view: 'loading', thanks: false,
   rating: { score: 0, editing: false, done: false }, sounds: 0,
   toEnd: false, keepView: false, // how the next render scrolls (restoreScroll)
+  // streams: bot answers a language model is still writing (bot_delta),
+  // by stream id, shown after the stored messages until the stored answer
+  // arrives; streamsDone: ids whose stored answer is here, so a late delta
+  // cannot bring the provisional bubble back.
+  streams: new Map(), streamsDone: new Set(),
+  // feedback: the visitor's verdict on bot answers, by message id
+  // ({ helpful, sending }); one per answer.
+  feedback: new Map(),
 };
 
 // ---- embedding ----------------------------------------------------------
@@ -240,6 +248,8 @@ function resetMessages() {
   st.notice = '';
   st.rating = { score: 0, editing: false, done: false };
   st.toEnd = true;
+  st.streams.clear();
+  st.streamsDone.clear();
 }
 
 async function loadConversation() {
@@ -287,6 +297,7 @@ function addMessage(m, live) {
   if (!st.conv || m.conversation_id !== st.conv.id || m.kind === 'note') return false;
   const sent = !!m.client_msg_id && st.pending.has(m.client_msg_id);
   if (sent) st.pending.delete(m.client_msg_id);
+  if (m.sender_type === 'bot') endStreams(m);
   if (st.msgs.has(m.seq)) return false;
   st.msgs.set(m.seq, m);
   st.lastSeq = Math.max(st.lastSeq, m.seq);
@@ -431,9 +442,11 @@ function onFrame(f) {
       for (const m of st.pending.values()) if (!m.failed) transmit(m);
       render();
       break;
-    case 'message':
-      if (f.message && addMessage(f.message, true)) { render(); markRead(); }
+    case 'message': {
+      const streams = st.streams.size;
+      if (f.message && (addMessage(f.message, true) || st.streams.size !== streams)) { render(); markRead(); }
       break;
+    }
     case 'ack':
       onAck(f);
       break;
@@ -452,6 +465,9 @@ function onFrame(f) {
     case 'conversation':
       onConversation(f);
       break;
+    case 'bot_delta':
+      onBotDelta(f);
+      break;
     case 'queue':
       if (st.conv && f.conversation_id === st.conv.id) { st.queue = f.position > 0 ? f : null; render(); }
       break;
@@ -465,6 +481,35 @@ function onFrame(f) {
     default:
       // resumed, pong and frames this widget does not know yet.
   }
+}
+
+// onBotDelta grows the provisional bubble of a streamed bot answer. The
+// text goes in as text nodes only; the stored message replaces it.
+function onBotDelta(f) {
+  if (!st.conv || f.conversation_id !== st.conv.id || typeof f.stream_id !== 'string' || typeof f.text !== 'string') return;
+  if (st.streamsDone.has(f.stream_id)) return;
+  let s = st.streams.get(f.stream_id);
+  if (!s) {
+    s = { id: f.stream_id, text: '', el: null, textEl: null };
+    st.streams.set(s.id, s);
+    st.typingFrom = 0;
+  }
+  s.text += f.text;
+  if (s.textEl) s.textEl.append(document.createTextNode(f.text));
+  render();
+}
+
+// endStreams retires provisional bubbles once a stored bot message is
+// here, however it came (live, resume replay, history): the one with its
+// stream id, and any other still open, since the bot answers one turn at
+// a time and a turn that gave up on its stream (deadline) ends with a
+// stored message of its own.
+function endStreams(m) {
+  const id = m.meta && typeof m.meta.stream_id === 'string' ? m.meta.stream_id : '';
+  if (id) st.streamsDone.add(id);
+  if (m.meta && m.meta.source === 'greeting') return; // sent before the turn's answer
+  for (const s of st.streams.values()) st.streamsDone.add(s.id);
+  st.streams.clear();
 }
 
 function onAck(f) {
@@ -682,6 +727,7 @@ function items() {
     if (m.kind === 'event' || m.sender_type === 'system') continue;
     out.push(bubble(m, m === lastOwn, m === lastBot));
   }
+  for (const s of st.streams.values()) out.push(streamBubble(s));
   for (const m of st.pending.values()) out.push(bubble(m));
   if (st.notice) out.push(h('p', { class: 'notice', role: 'status' }, st.notice));
   if (st.queue) {
@@ -741,7 +787,57 @@ function bubble(m, lastOwn, lastBot) {
   if (qr.length) {
     el.append(h('div', { class: 'quick', role: 'group' }, qr.slice(0, 10).map((text) => h('button', { type: 'button', class: 'chip', onclick: () => send(text) }, text))));
   }
+  if (bot && m.id && m.seq && answerSource(m)) el.append(feedbackView(m));
   return el;
+}
+
+// answerSource reports whether a bot message is an answer the visitor can
+// rate (not a greeting, fallback or hand-off line).
+function answerSource(m) {
+  const src = m.meta && typeof m.meta.source === 'string' ? m.meta.source : '';
+  return ['kb', 'llm', 'intent', 'plugin'].includes(src) || src.startsWith('plugin:');
+}
+
+// feedbackView asks whether a bot answer helped. A choice is sent once:
+// from then on it is shown and the buttons are disabled.
+function feedbackView(m) {
+  const t = st.t;
+  const f = st.feedback.get(m.id);
+  const choice = (helpful, label) => h('button', {
+    type: 'button', class: f && f.helpful === helpful ? 'vote on' : 'vote', 'aria-pressed': f && f.helpful === helpful ? 'true' : 'false',
+    'data-helpful': String(helpful), disabled: !!f, onclick: () => sendFeedback(m, helpful),
+  }, label);
+  return h('div', { class: 'feedback', role: 'group', 'aria-label': t('feedbackPrompt') },
+    f ? h('span', { class: 'feedback-done', role: 'status' }, f.helpful ? t('feedbackThanksHelpful') : t('feedbackThanksNotHelpful'))
+      : h('span', { class: 'feedback-ask' }, t('feedbackPrompt')),
+    choice(true, t('feedbackHelpful')), choice(false, t('feedbackNotHelpful')));
+}
+
+async function sendFeedback(m, helpful) {
+  if (st.feedback.has(m.id) || !st.conv) return;
+  st.feedback.set(m.id, { helpful, sending: true });
+  render();
+  try {
+    await api('POST', `/widget/conversations/${m.conversation_id}/messages/${m.id}/feedback`, { helpful });
+    st.feedback.set(m.id, { helpful, sending: false });
+  } catch (e) {
+    st.feedback.delete(m.id);
+    st.notice = st.t('feedbackFailed', { reason: e.message });
+  }
+  render();
+}
+
+// streamBubble is the provisional bubble of a streamed answer; the same
+// element is kept across renders so deltas are appended to it.
+function streamBubble(s) {
+  if (!s.el) {
+    const t = st.t;
+    s.textEl = h('p', { class: 'text' }, s.text);
+    s.el = h('div', { class: 'msg them bot streaming', 'data-stream': s.id, 'aria-busy': 'true' },
+      h('span', { class: 'who' }, t('bot'), h('span', { class: 'badge' }, t('bot'))),
+      h('div', { class: 'bubble' }, s.textEl));
+  }
+  return s.el;
 }
 
 function attachmentView(a) {
