@@ -34,6 +34,10 @@ type Knowledge struct {
 	cacheSize int
 	embedder  atomic.Pointer[Embedder]
 	onChange  atomic.Pointer[func(workspaceID int64)]
+	// counts totals the hot-answer cache lookups of every base this
+	// Knowledge has built, including bases since replaced (Invalidate,
+	// a failed load), so the exported counters never go down.
+	counts kb.Counters
 
 	mu    sync.Mutex
 	bases map[int64]*wsBase
@@ -205,7 +209,7 @@ func (k *Knowledge) load(ctx context.Context, workspaceID int64, w *wsBase) (*kb
 	fp := c.fingerprint(tok)
 	if saved, data, err := k.store.LoadKBIndex(ctx, workspaceID); err == nil && saved == fp {
 		if idx, err := kb.Load(bytes.NewReader(data), tok); err == nil {
-			return kb.NewBase(idx, k.cacheSize), nil
+			return kb.NewBase(idx, k.cacheSize, &k.counts), nil
 		}
 	}
 	idx := kb.NewIndex(tok, kb.DefaultParams())
@@ -217,7 +221,7 @@ func (k *Knowledge) load(ctx context.Context, workspaceID int64, w *wsBase) (*kb
 	}
 	idx.SetSynonyms(c.synonyms)
 	k.save(ctx, workspaceID, idx, fp)
-	return kb.NewBase(idx, k.cacheSize), nil
+	return kb.NewBase(idx, k.cacheSize, &k.counts), nil
 }
 
 func (k *Knowledge) save(ctx context.Context, workspaceID int64, idx *kb.Index, fp string) {
@@ -408,31 +412,16 @@ func ValidateFAQ(f *kefu.FAQ) error {
 	return nil
 }
 
-// CacheStats sums the hot-answer cache counters of every loaded base.
-func (k *Knowledge) CacheStats() kb.CacheStats {
-	k.mu.Lock()
-	ws := make([]*wsBase, 0, len(k.bases))
-	for _, w := range k.bases {
-		ws = append(ws, w)
-	}
-	k.mu.Unlock()
-	var total kb.CacheStats
-	for _, w := range ws {
-		if w.base != nil {
-			st := w.base.CacheStats()
-			total.Hits += st.Hits
-			total.Misses += st.Misses
-		}
-	}
-	return total
-}
+// CacheStats returns the hot-answer cache counters of every base since
+// k was made: totals that only grow, whatever bases were dropped since.
+func (k *Knowledge) CacheStats() kb.CacheStats { return k.counts.Stats() }
 
 // RegisterMetrics exports the hot-answer cache counters and hit ratio.
 func (k *Knowledge) RegisterMetrics(reg prometheus.Registerer) {
 	reg.MustRegister(
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kefu_bot_kb_cache_hits_total", Help: "Knowledge-base answers served from the hot-answer cache (loaded workspaces)."},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kefu_bot_kb_cache_hits_total", Help: "Knowledge-base answers served from the hot-answer cache."},
 			func() float64 { return float64(k.CacheStats().Hits) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kefu_bot_kb_cache_misses_total", Help: "Knowledge-base questions not in the hot-answer cache (loaded workspaces)."},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kefu_bot_kb_cache_misses_total", Help: "Knowledge-base questions not in the hot-answer cache."},
 			func() float64 { return float64(k.CacheStats().Misses) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kefu_bot_kb_cache_hit_ratio", Help: "Hot-answer cache hits / lookups since start."},
 			func() float64 { return k.CacheStats().HitRatio() }),

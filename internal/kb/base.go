@@ -23,16 +23,17 @@ type Base struct {
 }
 
 // NewBase returns a knowledge base over idx with a cache of cacheSize
-// answers.
-func NewBase(idx *Index, cacheSize int) *Base {
-	return &Base{idx: idx, cache: NewCache(cacheSize)}
+// answers, counting cache lookups in counts (nil: counters of its own).
+func NewBase(idx *Index, cacheSize int, counts *Counters) *Base {
+	return &Base{idx: idx, cache: NewCache(cacheSize, counts)}
 }
 
 // Index returns the underlying index, for searches (suggested answers for
 // agents) and Save.
 func (b *Base) Index() *Index { return b.idx }
 
-// CacheStats returns the hot-answer cache counters.
+// CacheStats returns the hot-answer cache counters (the shared totals
+// when the base was given shared Counters).
 func (b *Base) CacheStats() CacheStats { return b.cache.Stats() }
 
 // Answer returns the best FAQ answer for question if its confidence

@@ -86,7 +86,7 @@ func index10k(b *testing.B) *Index {
 // p50 and p99 per answer besides the mean.
 func BenchmarkAnswer10k(b *testing.B) {
 	x := index10k(b)
-	base := NewBase(x, 0) // no cache: every call searches
+	base := NewBase(x, 0, nil) // no cache: every call searches
 	lat := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -102,7 +102,7 @@ func BenchmarkAnswer10k(b *testing.B) {
 // BenchmarkCacheHit10k measures a repeated question answered from the
 // hot-answer cache.
 func BenchmarkCacheHit10k(b *testing.B) {
-	base := NewBase(index10k(b), 1000)
+	base := NewBase(index10k(b), 1000, nil)
 	q := "男士羽绒服怎么退货"
 	if _, ok := base.Answer(q); !ok {
 		b.Fatalf("%q not answered", q)

@@ -22,7 +22,7 @@ type Cache struct {
 	byEntry map[string]map[string]struct{}
 	epoch   uint64
 
-	hits, misses atomic.Uint64
+	counts *Counters
 }
 
 type cacheItem struct {
@@ -31,9 +31,14 @@ type cacheItem struct {
 }
 
 // NewCache returns a cache holding at most max answers (max <= 0 disables
-// caching).
-func NewCache(max int) *Cache {
+// caching). Its lookups are counted in counts, which other caches may
+// share; nil gives the cache counters of its own.
+func NewCache(max int, counts *Counters) *Cache {
+	if counts == nil {
+		counts = new(Counters)
+	}
 	return &Cache{
+		counts:  counts,
 		max:     max,
 		ll:      list.New(),
 		items:   make(map[string]*list.Element),
@@ -58,10 +63,10 @@ func (c *Cache) Get(key string) (Answer, bool) {
 	}
 	c.mu.Unlock()
 	if !ok {
-		c.misses.Add(1)
+		c.counts.misses.Add(1)
 		return Answer{}, false
 	}
-	c.hits.Add(1)
+	c.counts.hits.Add(1)
 	return el.Value.(*cacheItem).ans, true
 }
 
@@ -138,7 +143,21 @@ func (s CacheStats) HitRatio() float64 {
 	return float64(s.Hits) / float64(s.Hits+s.Misses)
 }
 
-// Stats returns the hit and miss counters.
-func (c *Cache) Stats() CacheStats {
+// Counters count hot-answer cache lookups. One Counters may be shared by
+// many caches (every workspace of a process, and the bases that replace
+// one another when a workspace's knowledge base is reloaded), so its
+// totals only grow, as Prometheus counters must: a lookup is counted once,
+// in whichever cache it was made, even if that cache is dropped later.
+type Counters struct {
+	hits, misses atomic.Uint64
+}
+
+// Stats returns the counts so far. Hits and misses are read one after the
+// other, so a lookup made meanwhile may be in one and not yet the other.
+func (c *Counters) Stats() CacheStats {
 	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load()}
 }
+
+// Stats returns the hit and miss counters the cache reports into (shared
+// with other caches if it was given shared Counters).
+func (c *Cache) Stats() CacheStats { return c.counts.Stats() }

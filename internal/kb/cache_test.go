@@ -7,7 +7,7 @@ import (
 )
 
 func TestCacheLRU(t *testing.T) {
-	c := NewCache(2)
+	c := NewCache(2, nil)
 	e := c.Epoch()
 	c.Put("a", Answer{EntryID: "1", Text: "A"}, e)
 	c.Put("b", Answer{EntryID: "2", Text: "B"}, e)
@@ -37,7 +37,7 @@ func TestCacheLRU(t *testing.T) {
 }
 
 func TestCacheStalePut(t *testing.T) {
-	c := NewCache(10)
+	c := NewCache(10, nil)
 	e := c.Epoch()
 	c.InvalidateEntry("1") // an edit lands while a search is running
 	c.Put("q", Answer{EntryID: "1", Text: "old"}, e)
@@ -48,7 +48,7 @@ func TestCacheStalePut(t *testing.T) {
 
 func baseForTest(t *testing.T) *Base {
 	t.Helper()
-	b := NewBase(NewIndex(NewTokenizer(Bigrams{}), DefaultParams()), 100)
+	b := NewBase(NewIndex(NewTokenizer(Bigrams{}), DefaultParams()), 100, nil)
 	for _, e := range rankingEntries {
 		b.Upsert(e)
 	}
