@@ -61,7 +61,8 @@ func fromFile(list []faqFile) ([]*kefu.FAQ, error) {
 	return out, nil
 }
 
-// ParseFAQCSV reads entries from CSV with a header row.
+// ParseFAQCSV reads entries from CSV with a header row. The apostrophe
+// WriteFAQCSV puts before a cell starting with = + - @ is removed.
 func ParseFAQCSV(r io.Reader) ([]*kefu.FAQ, error) {
 	cr := csv.NewReader(io.LimitReader(r, 32<<20))
 	cr.FieldsPerRecord = -1
@@ -94,8 +95,10 @@ func ParseFAQCSV(r io.Reader) ([]*kefu.FAQ, error) {
 		if err != nil {
 			return nil, kefu.Errorf(kefu.EInvalid, "CSV: %v", err)
 		}
-		e := faqFile{Category: get(rec, "category"), Answer: get(rec, "answer"),
-			Questions: strings.FieldsFunc(get(rec, "questions"), func(r rune) bool { return r == '|' || r == '\n' })}
+		// Cells exported by WriteFAQCSV carry its formula guard; strip it
+		// before anything else so a round trip keeps "+86…" as it was.
+		e := faqFile{Category: csvUnguard(get(rec, "category")), Answer: csvUnguard(get(rec, "answer")),
+			Questions: strings.FieldsFunc(csvUnguard(get(rec, "questions")), func(r rune) bool { return r == '|' || r == '\n' })}
 		if v := strings.TrimSpace(get(rec, "enabled")); v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
@@ -137,12 +140,34 @@ func WriteFAQCSV(w io.Writer, faqs []*kefu.FAQ) error {
 }
 
 // csvSafe defuses spreadsheet formula injection: a cell starting with
-// = + - @ is prefixed with an apostrophe when opened in a spreadsheet.
+// = + - @ gets a leading apostrophe, which a spreadsheet shows as text and
+// ParseFAQCSV strips again (csvUnguard). So that the guard is never
+// confused with the text itself, a cell that already starts with
+// apostrophes followed by one of those characters ("'+86") gets one more,
+// and a cell like "'quoted" (no formula character after the apostrophes)
+// is left alone.
 func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
+	if formulaAfterApostrophes(s) {
 		return "'" + s
 	}
 	return s
+}
+
+// csvUnguard undoes csvSafe: it strips one apostrophe from a cell of one
+// or more apostrophes followed by = + - @, and leaves every other cell,
+// including one with a genuine leading apostrophe, as it is.
+func csvUnguard(s string) string {
+	if strings.HasPrefix(s, "'") && formulaAfterApostrophes(s[1:]) {
+		return s[1:]
+	}
+	return s
+}
+
+// formulaAfterApostrophes reports whether s is zero or more apostrophes
+// followed by a character a spreadsheet starts a formula with.
+func formulaAfterApostrophes(s string) bool {
+	s = strings.TrimLeft(s, "'")
+	return s != "" && strings.ContainsRune("=+-@", rune(s[0]))
 }
 
 //go:embed sample/*.json
