@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -404,10 +405,21 @@ func (b *Bot) sources(ctx context.Context, conv *kefu.Conversation, settings *ke
 			out = append(out, &IntentSource{Intents: x, Prio: PriorityIntent})
 		}
 	}
+	// The model is looked up first: whether there is one decides whether
+	// the knowledge base answers from document passages itself.
+	var model Source
+	if b.opts.LLM != nil {
+		var err error
+		if model, err = b.opts.LLM(ctx, ws); err != nil {
+			b.opts.Log.Warn("language model unavailable", "workspace_id", ws, "err", err)
+			model = nil
+		}
+	}
+	_, skipped := model.(skipSource)
 	if base, err := b.opts.Knowledge.Base(ctx, ws); err != nil {
 		b.opts.Log.Warn("knowledge base unavailable", "workspace_id", ws, "err", err)
 	} else {
-		out = append(out, &KBSource{Base: base, Prio: PriorityKB})
+		out = append(out, &KBSource{Base: base, Prio: PriorityKB, Passages: model == nil || skipped})
 	}
 	if plugins, err := b.opts.Store.ListPlugins(ctx, ws); err != nil {
 		b.opts.Log.Warn("bot plugins unavailable", "workspace_id", ws, "err", err)
@@ -418,12 +430,8 @@ func (b *Bot) sources(ctx context.Context, conv *kefu.Conversation, settings *ke
 			}
 		}
 	}
-	if b.opts.LLM != nil {
-		if s, err := b.opts.LLM(ctx, ws); err != nil {
-			b.opts.Log.Warn("language model unavailable", "workspace_id", ws, "err", err)
-		} else if s != nil {
-			out = append(out, s)
-		}
+	if model != nil {
+		out = append(out, model)
 	}
 	return out
 }
@@ -594,10 +602,17 @@ func (t *turn) summary(reason, intent string) (string, error) {
 	return sb.String(), nil
 }
 
-// KBSource answers from the knowledge base's FAQ entries.
+// KBSource answers from the knowledge base: its FAQ entries and, with
+// Passages, its documents' passages.
 type KBSource struct {
 	Base *kb.Base
 	Prio int
+	// Passages lets a document passage answer when it is more confident
+	// than any FAQ entry and reaches the threshold. The bot sets it when
+	// the workspace has no language model to answer from passages (none
+	// configured, or skipped for the day): a model writes a better answer
+	// from the same passages, so with one the passages are left to it.
+	Passages bool
 }
 
 func (s *KBSource) Name() string  { return "kb" }
@@ -608,9 +623,66 @@ func (s *KBSource) Answer(_ context.Context, q Question) (*Reply, error) {
 	if th <= 0 {
 		th = s.Base.Index().Params().Threshold
 	}
-	a, ok := s.Base.AnswerAt(q.Text, th)
+	var a kb.Answer
+	var ok bool
+	if s.Passages {
+		a, ok = s.Base.AnswerWithPassages(q.Text, th)
+	} else {
+		a, ok = s.Base.AnswerAt(q.Text, th)
+	}
 	if !ok {
 		return nil, nil
 	}
-	return &Reply{Text: a.Text, Confidence: a.Confidence, Meta: map[string]any{"faq_id": FAQID(a.EntryID), "cached": a.Cached}}, nil
+	if a.Kind == kb.KindPassage {
+		docID, _ := strconv.ParseInt(a.DocID, 10, 64)
+		ref := map[string]any{"passage_id": PassageID(a.PassageID), "document_id": docID}
+		meta := map[string]any{"passage_id": ref["passage_id"], "document_id": docID, "cached": a.Cached}
+		return &Reply{Text: PassageReply(a.Title, a.Text), Confidence: a.Confidence, Meta: meta, Detail: ref}, nil
+	}
+	return &Reply{Text: a.Text, Confidence: a.Confidence, Meta: map[string]any{"faq_id": FAQID(a.EntryID), "cached": a.Cached},
+		Detail: map[string]any{"faq_id": FAQID(a.EntryID)}}, nil
+}
+
+// MaxPassageReply bounds (in characters) a passage sent as an answer:
+// about a screen of chat. A passage is at most maxChunk bytes, which
+// in English can be more.
+const MaxPassageReply = 500
+
+// PassageReply is the visitor's answer made of a document passage: its
+// title on a line of its own, then the text, cut after the last full
+// sentence (or word) that fits in MaxPassageReply characters and marked
+// with "…" when cut.
+func PassageReply(title, text string) string {
+	text = strings.TrimSpace(text)
+	if r := []rune(text); len(r) > MaxPassageReply {
+		text = cutText(r[:MaxPassageReply])
+	}
+	if title = strings.TrimSpace(title); title != "" {
+		return title + "\n" + text
+	}
+	return text
+}
+
+// cutText ends r at its last sentence end, else its last space, if that
+// keeps at least half of it, and adds "…".
+func cutText(r []rune) string {
+	cut := -1
+	for i := len(r) - 1; i >= len(r)/2; i-- {
+		if strings.ContainsRune(".!?。！？\n", r[i]) {
+			cut = i + 1
+			break
+		}
+	}
+	if cut < 0 {
+		for i := len(r) - 1; i >= len(r)/2; i-- {
+			if unicode.IsSpace(r[i]) {
+				cut = i
+				break
+			}
+		}
+	}
+	if cut < 0 {
+		cut = len(r)
+	}
+	return strings.TrimSpace(string(r[:cut])) + " …"
 }

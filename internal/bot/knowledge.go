@@ -117,6 +117,12 @@ func FAQID(key string) int64 {
 	return id
 }
 
+// PassageID parses an index passage id back to the passage id.
+func PassageID(key string) int64 {
+	id, _ := strconv.ParseInt(strings.TrimPrefix(key, "p"), 10, 64)
+	return id
+}
+
 func toEntry(f *kefu.FAQ) kb.Entry {
 	return kb.Entry{ID: faqKey(f.ID), Answer: f.Answer, Questions: f.Questions, Category: f.Category, Enabled: f.Enabled}
 }
@@ -331,7 +337,7 @@ func (k *Knowledge) AddDocument(ctx context.Context, d *kefu.Document, body stri
 	return k.change(ctx, d.WorkspaceID, func(b *kb.Base) {
 		add := map[string][]float32{}
 		for _, p := range ps {
-			b.Index().UpsertPassage(kb.Passage{ID: passageKey(p.ID), DocID: strconv.FormatInt(d.ID, 10), Title: p.Title, Text: p.Text})
+			b.UpsertPassage(kb.Passage{ID: passageKey(p.ID), DocID: strconv.FormatInt(d.ID, 10), Title: p.Title, Text: p.Text})
 			if len(p.Embedding) > 0 {
 				add[passageKey(p.ID)] = p.Embedding
 			}
@@ -353,7 +359,7 @@ func (k *Knowledge) DeleteDocument(ctx context.Context, workspaceID, id int64) e
 		gone := map[string]bool{}
 		for _, p := range before {
 			if p.DocumentID == id {
-				b.Index().RemovePassage(passageKey(p.ID))
+				b.RemovePassage(passageKey(p.ID))
 				gone[passageKey(p.ID)] = true
 			}
 		}

@@ -2,13 +2,28 @@ package kb
 
 import "slices"
 
-// Answer is the knowledge base's reply to a visitor question.
+// Answer is the knowledge base's reply to a visitor question: an FAQ
+// entry's answer (Kind KindFAQ, EntryID) or a document passage (Kind
+// KindPassage, PassageID, DocID, Title; Text is the passage text).
 type Answer struct {
+	Kind       Kind
 	EntryID    string
+	PassageID  string
+	DocID      string
+	Title      string
 	Text       string
 	Confidence float64
 	// Cached reports that the answer came from the hot-answer cache.
 	Cached bool
+}
+
+// ref is the entry or passage the answer came from, under which the cache
+// files it for invalidation.
+func (a Answer) ref() string {
+	if a.Kind == KindPassage {
+		return a.PassageID
+	}
+	return a.EntryID
 }
 
 // Base is one workspace's knowledge base: the index and the hot-answer
@@ -47,28 +62,63 @@ func (b *Base) Answer(question string) (Answer, bool) {
 // ask for more, or less, than the index default). A cached answer is used
 // only if its confidence reaches threshold.
 func (b *Base) AnswerAt(question string, threshold float64) (Answer, bool) {
-	key := Normalize(question)
+	return b.answer(question, threshold, false)
+}
+
+// AnswerWithPassages is AnswerAt that may also answer with a document
+// passage: when the best-ranked passage reaches threshold and is more
+// confident than the best FAQ entry, the passage is the answer; otherwise
+// the FAQ entry, as AnswerAt. For a bot without a language model, which
+// would otherwise never use documents to answer.
+func (b *Base) AnswerWithPassages(question string, threshold float64) (Answer, bool) {
+	return b.answer(question, threshold, true)
+}
+
+// cacheKey separates the answers of the two modes: the same question may
+// have a passage answer with passages and an FAQ answer (or none) without.
+func cacheKey(question string, passages bool) string {
+	if passages {
+		return "p " + Normalize(question)
+	}
+	return "f " + Normalize(question)
+}
+
+func (b *Base) answer(question string, threshold float64, passages bool) (Answer, bool) {
+	key := cacheKey(question, passages)
 	if a, ok := b.cache.Get(key); ok && a.Confidence >= threshold {
 		a.Cached = true
 		return a, true
 	}
 	epoch := b.cache.Epoch()
-	for _, h := range b.idx.Search(question, 5) {
-		if h.Kind != KindFAQ {
-			continue
+	var faq, psg *Hit
+	hits := b.idx.Search(question, 5)
+	for i := range hits {
+		switch h := &hits[i]; {
+		case h.Kind == KindFAQ && faq == nil:
+			faq = h
+		case h.Kind == KindPassage && psg == nil && passages:
+			psg = h
 		}
-		if h.Confidence < threshold {
-			return Answer{}, false
-		}
-		e, ok := b.idx.Entry(h.ID)
+	}
+	var a Answer
+	switch {
+	case psg != nil && psg.Confidence >= threshold && (faq == nil || psg.Confidence > faq.Confidence):
+		p, ok := b.idx.Passage(psg.ID)
 		if !ok {
 			return Answer{}, false
 		}
-		a := Answer{EntryID: e.ID, Text: e.Answer, Confidence: h.Confidence}
-		b.cache.Put(key, a, epoch)
-		return a, true
+		a = Answer{Kind: KindPassage, PassageID: p.ID, DocID: p.DocID, Title: p.Title, Text: p.Text, Confidence: psg.Confidence}
+	case faq != nil && faq.Confidence >= threshold:
+		e, ok := b.idx.Entry(faq.ID)
+		if !ok {
+			return Answer{}, false
+		}
+		a = Answer{Kind: KindFAQ, EntryID: e.ID, Text: e.Answer, Confidence: faq.Confidence}
+	default:
+		return Answer{}, false
 	}
-	return Answer{}, false
+	b.cache.Put(key, a, epoch)
+	return a, true
 }
 
 // Upsert adds or replaces an entry and keeps the cache consistent.
@@ -90,6 +140,21 @@ func (b *Base) Upsert(e Entry) {
 // Remove deletes an entry and the answers cached from it.
 func (b *Base) Remove(id string) error {
 	err := b.idx.Remove(id)
+	b.cache.InvalidateEntry(id)
+	return err
+}
+
+// UpsertPassage adds or replaces a document passage. It may now be the
+// best answer to any cached question (and it changes the body field's
+// statistics), so the cache is purged.
+func (b *Base) UpsertPassage(p Passage) {
+	b.idx.UpsertPassage(p)
+	b.cache.Purge()
+}
+
+// RemovePassage deletes a passage and the answers cached from it.
+func (b *Base) RemovePassage(id string) error {
+	err := b.idx.RemovePassage(id)
 	b.cache.InvalidateEntry(id)
 	return err
 }

@@ -8,7 +8,7 @@ import (
 
 // Cache is the hot-answer cache: normalised question text -> answer,
 // bounded by a least-recently-used policy. Entries remember which FAQ
-// entry they came from so a change to that entry drops them.
+// entry or passage they came from so a change to it drops them.
 //
 // A search runs outside the cache's lock, so an entry can change between
 // the search and the Put of its result. Every invalidation bumps an epoch;
@@ -81,10 +81,10 @@ func (c *Cache) Put(key string, ans Answer, epoch uint64) {
 		c.unlink(el)
 	}
 	c.items[key] = c.ll.PushFront(&cacheItem{key: key, ans: ans})
-	keys := c.byEntry[ans.EntryID]
+	keys := c.byEntry[ans.ref()]
 	if keys == nil {
 		keys = make(map[string]struct{})
-		c.byEntry[ans.EntryID] = keys
+		c.byEntry[ans.ref()] = keys
 	}
 	keys[key] = struct{}{}
 	for c.ll.Len() > c.max {
@@ -95,15 +95,16 @@ func (c *Cache) Put(key string, ans Answer, epoch uint64) {
 func (c *Cache) unlink(el *list.Element) {
 	it := c.ll.Remove(el).(*cacheItem)
 	delete(c.items, it.key)
-	if keys := c.byEntry[it.ans.EntryID]; keys != nil {
+	if keys := c.byEntry[it.ans.ref()]; keys != nil {
 		delete(keys, it.key)
 		if len(keys) == 0 {
-			delete(c.byEntry, it.ans.EntryID)
+			delete(c.byEntry, it.ans.ref())
 		}
 	}
 }
 
-// InvalidateEntry drops every answer that came from the entry id.
+// InvalidateEntry drops every answer that came from the entry or passage
+// id.
 func (c *Cache) InvalidateEntry(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -133,3 +133,42 @@ func TestBaseConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestBasePassageAnswers: AnswerAt never answers with a passage;
+// AnswerWithPassages does when the passage is the more confident, and
+// keeps to the FAQ entry otherwise. The two modes are cached apart, and a
+// passage's removal drops its cached answers.
+func TestBasePassageAnswers(t *testing.T) {
+	b := baseForTest(t)
+	b.UpsertPassage(Passage{ID: "p1", DocID: "d1", Title: "Zentrolix warranty", Text: "Every Zentrolix lantern has a two-year warranty."})
+	q := "What warranty does the Zentrolix lantern have?"
+	th := DefaultParams().Threshold
+	if a, ok := b.AnswerAt(q, th); ok {
+		t.Fatalf("FAQ-only answer %+v", a)
+	}
+	a, ok := b.AnswerWithPassages(q, th)
+	want := Answer{Kind: KindPassage, PassageID: "p1", DocID: "d1", Title: "Zentrolix warranty", Text: "Every Zentrolix lantern has a two-year warranty."}
+	if !ok || a.Confidence < th {
+		t.Fatalf("passage answer %+v %v", a, ok)
+	}
+	a.Confidence = 0
+	if a != want {
+		t.Fatalf("passage answer %+v, want %+v", a, want)
+	}
+	if a, ok := b.AnswerWithPassages(q, th); !ok || !a.Cached || a.PassageID != "p1" {
+		t.Fatalf("second passage answer %+v %v", a, ok)
+	}
+	if a, ok := b.AnswerAt(q, th); ok {
+		t.Fatalf("FAQ-only answer after a cached passage answer: %+v", a)
+	}
+	// An FAQ question keeps its entry when passages may answer.
+	if a, ok := b.AnswerWithPassages("How long does a refund take?", th); !ok || a.Kind != KindFAQ || a.EntryID != "refund-time" {
+		t.Fatalf("FAQ question with passages: %+v %v", a, ok)
+	}
+	if err := b.RemovePassage("p1"); err != nil {
+		t.Fatal(err)
+	}
+	if a, ok := b.AnswerWithPassages(q, th); ok {
+		t.Fatalf("removed passage still answers: %+v", a)
+	}
+}
