@@ -308,11 +308,18 @@ func (d *Dispatcher) Enqueue(ctx context.Context, c *kefu.Conversation) error {
 	if prio == "" && c.Priority != kefu.PriorityNone {
 		prio = c.Priority
 	}
-	if _, err := d.store.Requeue(ctx, c.WorkspaceID, c.ID, team, prio, d.opts.Now()); err != nil {
+	_, err := d.store.Requeue(ctx, c.WorkspaceID, c.ID, team, prio, d.opts.Now())
+	if kefu.IsNotFound(err) && team != 0 {
+		// The team is gone (a rule still names a deleted team): queue the
+		// conversation for anyone rather than leave it out of the queue.
+		d.log.Warn("team not found; queued without it", "conversation_id", c.ID, "team_id", team)
+		_, err = d.store.Requeue(ctx, c.WorkspaceID, c.ID, 0, prio, d.opts.Now())
+	}
+	if err != nil {
 		return err
 	}
 	d.markDirty(c.WorkspaceID, c.InboxID)
-	_, err := d.Push(ctx, c.WorkspaceID, c.ID)
+	_, err = d.Push(ctx, c.WorkspaceID, c.ID)
 	return err
 }
 

@@ -197,3 +197,24 @@ func TestMessageRuleRoutesQueuedConversation(t *testing.T) {
 		t.Fatalf("Billing member pulled %d (%v); want the refund conversation", n, err)
 	}
 }
+
+// TestRuleNamingDeletedTeamStillQueues: a rule whose set_team names a team
+// deleted since (or never in this workspace) must not keep conversations
+// out of the queue: the team is dropped and the conversation routed to
+// anyone.
+func TestRuleNamingDeletedTeamStillQueues(t *testing.T) {
+	e := newEnv(t)
+	gone := &kefu.Team{WorkspaceID: e.f.Workspace.ID, Name: "Gone", AgentIDs: []int64{e.f.Admin.ID}}
+	e.must(e.store.CreateTeam(e.ctx(), gone))
+	rule := `{"event":"conversation_created","conditions":[],"actions":[{"type":"set_team","value":"` + itoa(gone.ID) + `"},{"type":"add_label","value":"routed"}]}`
+	e.must(e.store.CreateRoutingRule(e.ctx(), &kefu.RoutingRule{WorkspaceID: e.f.Workspace.ID, Name: "all", Enabled: true, Rule: json.RawMessage(rule)}))
+	e.must(e.store.DeleteTeam(e.ctx(), e.f.Workspace.ID, gone.ID))
+	waiting := e.start()
+	if waiting.QueuedAt == nil || waiting.TeamID != 0 {
+		t.Fatalf("with the rule's team deleted: queued %v team %d; want queued for anyone", waiting.QueuedAt, waiting.TeamID)
+	}
+	e.online(e.f.Agent)
+	if c := e.start(); c.AssigneeID != e.f.Agent.ID {
+		t.Fatalf("with the rule's team deleted: assigned to %d, want the online agent %d", c.AssigneeID, e.f.Agent.ID)
+	}
+}
