@@ -43,7 +43,8 @@ func (s *server) goOnline(agentTok, inbox string) *kefutest.WSClient {
 		if time.Now().After(deadline) {
 			s.t.Fatal("agent never showed as online")
 		}
-		time.Sleep(20 * time.Millisecond)
+		// Within the default widget read limit (600/min per address).
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
