@@ -161,7 +161,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		AgentSocket: sockets.Agent(), VisitorSocket: sockets.Visitor(),
 		Static: webUI(),
 		Limits: httpapi.Limits{MaxUploadBytes: cfg.MaxUploadBytes,
-			WidgetPerIP: httpapi.Rate{PerMinute: cfg.WidgetRate, Burst: cfg.WidgetBurst}},
+			WidgetPerIP: httpapi.Rate{PerMinute: cfg.WidgetRate, Burst: cfg.WidgetBurst},
+			WidgetReads: httpapi.Rate{PerMinute: cfg.WidgetReadRate, Burst: cfg.WidgetReadBurst}},
 		TrustProxyHeaders: cfg.TrustProxyHeaders,
 	})
 	// The API answers everything the web UIs do not claim.

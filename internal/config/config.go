@@ -39,6 +39,8 @@ type Config struct {
 	TrustProxyHeaders bool
 	WidgetRate        float64 // visitor sessions per minute per client address
 	WidgetBurst       int
+	WidgetReadRate    float64 // GET /widget/config and /widget/status per minute per client address
+	WidgetReadBurst   int
 	// SecretKey seals language-model API keys in the database (AES-256-GCM).
 	SecretKey string
 }
@@ -102,6 +104,22 @@ var settings = []setting{
 			return fmt.Errorf("not a positive whole number: %q", v)
 		}
 		c.WidgetBurst = n
+		return nil
+	}},
+	{"widget-read-rate", "KEFU_WIDGET_READ_RATE", "widget_read_rate", "600", "Widget config and status reads per minute from one client address (public endpoints the widget calls on each page view).", func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			return fmt.Errorf("not a positive number: %q", v)
+		}
+		c.WidgetReadRate = f
+		return nil
+	}},
+	{"widget-read-burst", "KEFU_WIDGET_READ_BURST", "widget_read_burst", "120", "Widget config and status reads one client address may make at once before the rate applies.", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("not a positive whole number: %q", v)
+		}
+		c.WidgetReadBurst = n
 		return nil
 	}},
 	{"secret-key", "KEFU_SECRET_KEY", "secret_key", "", "Key that encrypts stored language-model API keys: 32 bytes as 64 hex digits or base64. Empty: generated once into DATA_DIR/secret.key (mode 0600); keep that file with your backups.", str(func(c *Config) *string { return &c.SecretKey })},

@@ -75,7 +75,23 @@ type Dispatcher struct {
 	estimate  map[int64]*routing.WaitEstimator
 	rules     map[int64]*ruleSet // by workspace
 	gates     map[int64]gate     // by inbox id: open for automatic assignment at the last tick
+	// status caches Status per inbox for statusTTL; statusGen counts the
+	// invalidations, so a result computed across one is not stored.
+	status    map[int64]cachedStatus
+	statusGen uint64
 }
+
+type cachedStatus struct {
+	st          InboxStatus
+	workspaceID int64
+	at          time.Time
+}
+
+// statusTTL bounds how often the public widget endpoints make one inbox's
+// Status reach the database, whatever their request rate. Queue changes,
+// availability declared here, new connections here and settings changes
+// drop the cache at once; what another node changes shows within it.
+const statusTTL = time.Second
 
 // sent is the last queue position sent for a conversation.
 type sent struct {
@@ -131,7 +147,7 @@ func New(opts Options) *Dispatcher {
 	}
 	d := &Dispatcher{opts: opts, store: opts.Store, chat: opts.Chat, log: opts.Log,
 		inboxes: map[int64]*inboxState{}, connected: map[int64]map[int64]bool{}, dirty: map[int64]int64{},
-		recheck: map[int64]int64{}, sent: map[int64]sent{}, waiting: map[int64][]int64{}, estimate: map[int64]*routing.WaitEstimator{}, rules: map[int64]*ruleSet{}, gates: map[int64]gate{}}
+		recheck: map[int64]int64{}, sent: map[int64]sent{}, waiting: map[int64][]int64{}, estimate: map[int64]*routing.WaitEstimator{}, rules: map[int64]*ruleSet{}, gates: map[int64]gate{}, status: map[int64]cachedStatus{}}
 	opts.Chat.SetRouter(d)
 	if opts.Bus != nil {
 		opts.Bus.Subscribe(d.onEvent)
@@ -147,6 +163,7 @@ func (d *Dispatcher) onEvent(e *kefu.Event) {
 	}
 	d.mu.Lock()
 	d.dirty[e.InboxID] = e.WorkspaceID
+	d.dropStatusLocked()
 	if e.Assigned {
 		d.estimator(e.InboxID).Observe(d.opts.Now())
 	}
@@ -208,6 +225,7 @@ func (d *Dispatcher) Forget(workspaceID, inboxID int64) {
 	d.mu.Lock()
 	delete(d.inboxes, inboxID)
 	delete(d.rules, workspaceID)
+	d.dropStatusLocked()
 	d.mu.Unlock()
 }
 
@@ -222,33 +240,55 @@ type InboxStatus struct {
 	Queue        int        `json:"queue"`
 }
 
-// Status reports an inbox's status for the widget.
+// Status reports an inbox's status for the widget. It is cached per inbox
+// for statusTTL (see the cache's invalidation there).
 func (d *Dispatcher) Status(ctx context.Context, workspaceID, inboxID int64) (*InboxStatus, error) {
+	now := d.opts.Now()
+	d.mu.Lock()
+	c, ok := d.status[inboxID]
+	gen := d.statusGen
+	d.mu.Unlock()
+	if age := now.Sub(c.at); ok && c.workspaceID == workspaceID && age >= 0 && age < statusTTL {
+		out := c.st
+		return &out, nil
+	}
+	out, err := d.readStatus(ctx, workspaceID, inboxID, now)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	if d.statusGen == gen {
+		d.status[inboxID] = cachedStatus{st: *out, workspaceID: workspaceID, at: now}
+	}
+	d.mu.Unlock()
+	return out, nil
+}
+
+// dropStatusLocked empties the Status cache; d.mu must be held.
+func (d *Dispatcher) dropStatusLocked() {
+	d.statusGen++
+	clear(d.status)
+}
+
+func (d *Dispatcher) readStatus(ctx context.Context, workspaceID, inboxID int64, now time.Time) (*InboxStatus, error) {
 	st, err := d.settings(ctx, workspaceID, inboxID)
 	if err != nil {
 		return nil, err
 	}
-	now := d.opts.Now()
 	out := &InboxStatus{Open: st.open(now)}
 	if !out.Open && st.hours != nil {
 		if t, ok := st.hours.NextOpening(now); ok {
 			out.NextOpening = &t
 		}
 	}
-	states, err := d.store.ListAgentStates(ctx, workspaceID)
-	if err != nil {
+	// Two counts, no rows: the public widget endpoints call this per page
+	// view, and an inbox may have thousands queued (docs/benchmarks.md).
+	if out.AgentsOnline, err = d.store.CountOnlineAgents(ctx, workspaceID, st.settings.TeamIDs, now.Add(-d.opts.Grace)); err != nil {
 		return nil, err
 	}
-	for _, a := range kefu.InboxAgents(states, st.settings) {
-		if routing.Connected(a, now, d.opts.Grace) {
-			out.AgentsOnline++
-		}
-	}
-	q, err := d.store.ListQueue(ctx, workspaceID, inboxID, 10000)
-	if err != nil {
+	if out.Queue, err = d.store.QueueLength(ctx, workspaceID, inboxID); err != nil {
 		return nil, err
 	}
-	out.Queue = len(q)
 	return out, nil
 }
 
@@ -268,11 +308,18 @@ func (d *Dispatcher) Enqueue(ctx context.Context, c *kefu.Conversation) error {
 	if prio == "" && c.Priority != kefu.PriorityNone {
 		prio = c.Priority
 	}
-	if _, err := d.store.Requeue(ctx, c.WorkspaceID, c.ID, team, prio, d.opts.Now()); err != nil {
+	_, err := d.store.Requeue(ctx, c.WorkspaceID, c.ID, team, prio, d.opts.Now())
+	if kefu.IsNotFound(err) && team != 0 {
+		// The team is gone (a rule still names a deleted team): queue the
+		// conversation for anyone rather than leave it out of the queue.
+		d.log.Warn("team not found; queued without it", "conversation_id", c.ID, "team_id", team)
+		_, err = d.store.Requeue(ctx, c.WorkspaceID, c.ID, 0, prio, d.opts.Now())
+	}
+	if err != nil {
 		return err
 	}
 	d.markDirty(c.WorkspaceID, c.InboxID)
-	_, err := d.Push(ctx, c.WorkspaceID, c.ID)
+	_, err = d.Push(ctx, c.WorkspaceID, c.ID)
 	return err
 }
 
@@ -466,6 +513,7 @@ func (d *Dispatcher) markDirty(workspaceID, inboxID int64) {
 func (d *Dispatcher) queueChanged(workspaceID, inboxID int64, assigned bool) {
 	d.mu.Lock()
 	d.dirty[inboxID] = workspaceID
+	d.dropStatusLocked()
 	d.mu.Unlock()
 	if d.opts.Bus != nil {
 		// The wait estimate observes assignments from the bus only, so an
@@ -626,6 +674,10 @@ func (d *Dispatcher) AvailabilityChanged(_ context.Context, workspaceID, agentID
 		}
 		d.goPull(workspaceID, agentID)
 	}
+	// After the touch: a Status read in between must not be kept.
+	d.mu.Lock()
+	d.dropStatusLocked()
+	d.mu.Unlock()
 }
 
 // ContactMessage runs message_received rules (off the commit goroutine).

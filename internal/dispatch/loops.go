@@ -44,6 +44,12 @@ func (d *Dispatcher) heartbeat(ctx context.Context) {
 			d.log.Warn("presence heartbeat failed", "workspace_id", ws, "err", err)
 		}
 	}
+	if len(fresh) > 0 {
+		// Someone connected here: the widget's Status may change now.
+		d.mu.Lock()
+		d.dropStatusLocked()
+		d.mu.Unlock()
+	}
 	// New connections pull at once, and every connected agent of a
 	// workspace where an inbox just opened for automatic assignment
 	// (business hours began, or it left the manual policy); the periodic

@@ -8,6 +8,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +44,8 @@ func (s *server) goOnline(agentTok, inbox string) *kefutest.WSClient {
 		if time.Now().After(deadline) {
 			s.t.Fatal("agent never showed as online")
 		}
-		time.Sleep(20 * time.Millisecond)
+		// Within the default widget read limit (600/min per address).
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -347,4 +349,39 @@ func TestWidgetKefuDown(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWidgetOfflineOutsideHours: with an agent online but the inbox
+// outside its business hours, the config says closed and the widget in
+// the browser offers the offline form rather than the chat.
+func TestWidgetOfflineOutsideHours(t *testing.T) {
+	s := start(t, t.TempDir(), nil)
+	tok := s.login(adminEmail, adminPassword)
+	inbox := s.inboxToken(tok)
+	s.goOnline(tok, inbox)
+	// Open only three days from today (UTC), so closed now whatever the hour.
+	day := (int(time.Now().UTC().Weekday()) + 3) % 7
+	hours := map[string]any{"time_zone": "UTC", "weekly": map[string]any{strconv.Itoa(day): []map[string]int{{"start": 540, "end": 600}}}}
+	for _, in := range mustCall(t, 200, "GET", s.URL+"/api/v1/inboxes", tok, nil)["data"].([]any) {
+		if m := in.(map[string]any); m["public_token"] == inbox {
+			mustCall(t, 200, "PUT", fmt.Sprintf("%s/api/v1/inboxes/%d/routing", s.URL, num(m["id"])), tok, map[string]any{"business_hours": hours})
+		}
+	}
+	cfg := mustCall(t, 200, "GET", s.URL+"/api/v1/widget/config?inbox="+inbox, "", nil)
+	if cfg["open"] != false || cfg["online"] != true || cfg["next_opening"] == nil {
+		t.Fatalf("config outside hours = open %v online %v next %v; want closed with the agent online and a next opening", cfg["open"], cfg["online"], cfg["next_opening"])
+	}
+	stub := `<script>!function(w){var k=w.Kefu=w.Kefu||{q:[]};["identify","open","close","toggle","on","off","setLocale","reset"].forEach(function(m){k[m]=k[m]||function(){k.q.push([m,arguments])}})}(window);
+Kefu.setLocale('en'); Kefu.open();</script>`
+	ctx := browsertest.Tab(t)
+	browsertest.Run(t, ctx, wait, chromedp.Navigate(hostPage(t, s.URL+"/widget.js", inbox, stub)))
+	frame := widgetFrame(t, ctx)
+	var intro string
+	inFrame(t, ctx, frame, `document.querySelector('#offline-intro') && document.querySelector('#offline-intro').textContent`, &intro)
+	if !strings.Contains(intro, "We are away") {
+		t.Fatalf("offline intro %q, want the English offline form", intro)
+	}
+	var composer bool
+	inFrame(t, ctx, frame, `!document.querySelector('#composer')`, &composer)
+	browsertest.Screenshot(t, ctx, "offline-outside-hours")
 }

@@ -101,7 +101,7 @@ func newEnv(tb testing.TB, store kefu.Store, mods ...func(*Options)) *env {
 	opts := Options{Store: store, Chat: c, Auth: authn, Files: disk, Metrics: m, Log: log, Now: time.Now,
 		// Rate limits off unless a test turns them on: they have tests of their own.
 		Limits: Limits{MaxUploadBytes: 64 << 10, MaxJSONBytes: 32 << 10,
-			LoginPerIP: Rate{PerMinute: -1}, LoginPerEmail: Rate{PerMinute: -1}, WidgetPerIP: Rate{PerMinute: -1},
+			LoginPerIP: Rate{PerMinute: -1}, LoginPerEmail: Rate{PerMinute: -1}, WidgetPerIP: Rate{PerMinute: -1}, WidgetReads: Rate{PerMinute: -1},
 			VisitorWrites: Rate{PerMinute: -1}, Uploads: Rate{PerMinute: -1}}}
 	for _, mod := range mods {
 		mod(&opts)

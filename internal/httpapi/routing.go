@@ -434,6 +434,9 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request, a kefu.Actor) 
 // widgetStatus tells the visitor's widget whether the inbox is open and
 // an agent is online (else it shows the offline form).
 func (s *Server) widgetStatus(w http.ResponseWriter, r *http.Request, a kefu.Actor) error {
+	if ok, after := s.widgetReads.allow(ipKey(clientIP(r))); !ok {
+		return rateLimited(after)
+	}
 	if err := s.routingEnabled(); err != nil {
 		return err
 	}

@@ -47,6 +47,10 @@ type Limits struct {
 	LoginPerIP     Rate  // POST /auth/login per client address; default 20/min, burst 10
 	LoginPerEmail  Rate  // POST /auth/login per email; default 10/min, burst 5
 	WidgetPerIP    Rate  // POST /widget/sessions per client address; default 30/min, burst 10
+	// WidgetReads bounds GET /widget/config (public) and /widget/status
+	// per client address; default 600/min, burst 120 (a page view costs
+	// one, and a whole office may share an address).
+	WidgetReads Rate
 	// VisitorWrites bounds what one visitor token may write (messages,
 	// conversations, read marks, typing, profile, uploads); default
 	// 60/min, burst 30. Agents are trusted staff and not limited here.
@@ -72,6 +76,7 @@ func (l *Limits) defaults() {
 	def(&l.LoginPerIP, 20, 10)
 	def(&l.LoginPerEmail, 10, 5)
 	def(&l.WidgetPerIP, 30, 10)
+	def(&l.WidgetReads, 600, 120)
 	def(&l.VisitorWrites, 60, 30)
 	def(&l.Uploads, 30, 10)
 }
@@ -139,7 +144,7 @@ type Server struct {
 	// tens of milliseconds and 19 MiB, which start-up should not pay.
 	dummyHash func() string
 
-	loginIP, loginEmail, widgetIP, visitorWrites, uploads *limiter
+	loginIP, loginEmail, widgetIP, widgetReads, visitorWrites, uploads *limiter
 }
 
 // New builds a Server from opts.
@@ -167,9 +172,10 @@ func New(opts Options) *Server {
 			}
 			return h
 		}),
-		loginIP:    newLimiter(opts.Limits.LoginPerIP, opts.Now),
-		loginEmail: newLimiter(opts.Limits.LoginPerEmail, opts.Now),
-		widgetIP:   newLimiter(opts.Limits.WidgetPerIP, opts.Now),
+		loginIP:     newLimiter(opts.Limits.LoginPerIP, opts.Now),
+		loginEmail:  newLimiter(opts.Limits.LoginPerEmail, opts.Now),
+		widgetIP:    newLimiter(opts.Limits.WidgetPerIP, opts.Now),
+		widgetReads: newLimiter(opts.Limits.WidgetReads, opts.Now),
 
 		visitorWrites: newLimiter(opts.Limits.VisitorWrites, opts.Now),
 		uploads:       newLimiter(opts.Limits.Uploads, opts.Now),

@@ -33,6 +33,9 @@ type widgetConfig struct {
 // widgetConfigHandler serves GET /widget/config?inbox=TOKEN. It is public
 // and cheap, and shows nothing an agent would keep private.
 func (s *Server) widgetConfigHandler(w http.ResponseWriter, r *http.Request, _ kefu.Actor) error {
+	if ok, after := s.widgetReads.allow(ipKey(clientIP(r))); !ok {
+		return rateLimited(after)
+	}
 	token := r.URL.Query().Get("inbox")
 	if token == "" || len(token) > 128 {
 		return kefu.Errorf(kefu.EInvalid, "inbox (the inbox's public token) is required")

@@ -213,6 +213,13 @@ type RoutingStore interface {
 	// ListQueue lists an inbox's queued conversations in serving order
 	// (inboxID 0: every inbox), at most limit.
 	ListQueue(ctx context.Context, workspaceID, inboxID int64, limit int) ([]Queued, error)
+	// QueueLength counts an inbox's queued conversations (one index range
+	// count; the public widget endpoints call it, so no rows are read).
+	QueueLength(ctx context.Context, workspaceID, inboxID int64) (int, error)
+	// CountOnlineAgents counts the active agents of the workspace declared
+	// online and seen at or after seenSince; with teamIDs, only members of
+	// one of them. It is routing.Connected as one count, for the widget.
+	CountOnlineAgents(ctx context.Context, workspaceID int64, teamIDs []int64, seenSince time.Time) (int, error)
 	// IdleConversations lists open or pending conversations of the inbox
 	// whose last activity is before the cutoff, oldest first. Conversations
 	// waiting in the queue are not idle: they wait for an agent (or the

@@ -307,6 +307,10 @@ func BenchmarkClaimPull(b *testing.B) {
 	storetest.BenchClaim(b, open(b, kefutest.PostgresURL(b), postgres.Options{}), true)
 }
 
+func BenchmarkWidgetStatus(b *testing.B) {
+	storetest.BenchWidgetStatus(b, open(b, kefutest.PostgresURL(b), postgres.Options{}))
+}
+
 // TestPlanModes: the readers plan each query for its arguments (a generic
 // plan kept per connection was made on a new install's empty tables and
 // scanned a workspace's every message to resume one conversation); the

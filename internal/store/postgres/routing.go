@@ -403,6 +403,26 @@ func (s *Store) ListQueue(ctx context.Context, workspaceID, inboxID int64, limit
 	return out, wrap(err, "queue")
 }
 
+func (s *Store) QueueLength(ctx context.Context, workspaceID, inboxID int64) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM conversations
+		WHERE workspace_id = $1 AND inbox_id = $2 AND `+queueWhere, workspaceID, inboxID).Scan(&n)
+	return n, wrap(err, "queue")
+}
+
+func (s *Store) CountOnlineAgents(ctx context.Context, workspaceID int64, teamIDs []int64, seenSince time.Time) (int, error) {
+	if teamIDs == nil {
+		teamIDs = []int64{}
+	}
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM agent_routing r JOIN agents a ON a.id = r.agent_id
+		WHERE r.workspace_id = $1 AND r.availability = 'online' AND r.last_seen_at > 'epoch' AND r.last_seen_at >= $2 AND a.active
+		AND (cardinality($3::bigint[]) = 0 OR EXISTS (SELECT 1 FROM team_members m
+			WHERE m.workspace_id = $1 AND m.agent_id = a.id AND m.team_id = ANY($3)))`,
+		workspaceID, seenSince, teamIDs).Scan(&n)
+	return n, wrap(err, "agents")
+}
+
 func (s *Store) ClaimConversation(ctx context.Context, workspaceID, conversationID int64, now time.Time, decide func(*kefu.ClaimSnapshot) kefu.Decision) (*kefu.Assignment, error) {
 	var out *kefu.Assignment
 	err := s.inTx(ctx, func(tx pgx.Tx) error {

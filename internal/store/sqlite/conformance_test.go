@@ -35,5 +35,6 @@ func TestRoutingConformance(t *testing.T) {
 	})
 }
 
-func BenchmarkClaimPush(b *testing.B) { storetest.BenchClaim(b, open(b), false) }
-func BenchmarkClaimPull(b *testing.B) { storetest.BenchClaim(b, open(b), true) }
+func BenchmarkClaimPush(b *testing.B)    { storetest.BenchClaim(b, open(b), false) }
+func BenchmarkClaimPull(b *testing.B)    { storetest.BenchClaim(b, open(b), true) }
+func BenchmarkWidgetStatus(b *testing.B) { storetest.BenchWidgetStatus(b, open(b)) }

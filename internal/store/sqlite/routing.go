@@ -442,6 +442,23 @@ func (s *Store) ListQueue(ctx context.Context, workspaceID, inboxID int64, limit
 	return out, mapErr(rows.Err(), "queue")
 }
 
+func (s *Store) QueueLength(ctx context.Context, workspaceID, inboxID int64) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM conversations
+		WHERE workspace_id = ? AND inbox_id = ? AND `+queueWhere, workspaceID, inboxID).Scan(&n)
+	return n, mapErr(err, "queue")
+}
+
+func (s *Store) CountOnlineAgents(ctx context.Context, workspaceID int64, teamIDs []int64, seenSince time.Time) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM agent_routing r JOIN agents a ON a.id = r.agent_id
+		WHERE r.workspace_id = ?1 AND r.availability = 'online' AND r.last_seen_at > 0 AND r.last_seen_at >= ?2 AND a.active
+		AND (json_array_length(?3) = 0 OR EXISTS (SELECT 1 FROM team_members m
+			WHERE m.workspace_id = ?1 AND m.agent_id = a.id AND m.team_id IN (SELECT value FROM json_each(?3))))`,
+		workspaceID, micros(seenSince), idsJSON(teamIDs)).Scan(&n)
+	return n, mapErr(err, "agents")
+}
+
 func (s *Store) ClaimConversation(ctx context.Context, workspaceID, conversationID int64, now time.Time, decide func(*kefu.ClaimSnapshot) kefu.Decision) (*kefu.Assignment, error) {
 	var out *kefu.Assignment
 	err := s.inTx(ctx, func(tx *sql.Tx) error {

@@ -196,3 +196,71 @@ func BenchClaim(b *testing.B, s kefu.Store, pull bool) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }
+
+// BenchWidgetStatus measures what the public widget endpoints ask of the
+// store per call, with 10,000 conversations queued in the inbox and 200
+// agents online holding 5 conversations each: "list" is how they did it
+// (every agent's state with their load, and the queue's rows), "count"
+// how they do it now (two counts). s must be fresh.
+func BenchWidgetStatus(b *testing.B, s kefu.Store) {
+	const (
+		queued = 10_000
+		agents = 200
+	)
+	f := newFixture(b, s)
+	ws := f.workspace()
+	in := f.inbox(ws.ID)
+	now := kefu.Now()
+	contact := f.contact(ws.ID)
+	for range agents {
+		a := f.agent(ws.ID)
+		f.online(ws.ID, now, a)
+		for range 5 {
+			f.conversation(ws.ID, in.ID, contact.ID, func(c *kefu.Conversation) { c.AssigneeID = a.ID })
+		}
+	}
+	for i := range queued {
+		c := f.conversation(ws.ID, in.ID, contact.ID)
+		if _, err := s.Requeue(f.ctx, ws.ID, c.ID, 0, "", now.Add(time.Duration(i)*time.Millisecond)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("list", func(b *testing.B) {
+		for b.Loop() {
+			states, err := s.ListAgentStates(f.ctx, ws.ID)
+			if err != nil || len(states) != agents {
+				b.Fatalf("ListAgentStates: %d, %v", len(states), err)
+			}
+			q, err := s.ListQueue(f.ctx, ws.ID, in.ID, queued)
+			if err != nil || len(q) != queued {
+				b.Fatalf("ListQueue: %d, %v", len(q), err)
+			}
+		}
+	})
+	b.Run("count", func(b *testing.B) {
+		for b.Loop() {
+			n, err := s.CountOnlineAgents(f.ctx, ws.ID, nil, now.Add(-time.Minute))
+			if err != nil || n != agents {
+				b.Fatalf("CountOnlineAgents: %d, %v", n, err)
+			}
+			if n, err = s.QueueLength(f.ctx, ws.ID, in.ID); err != nil || n != queued {
+				b.Fatalf("QueueLength: %d, %v", n, err)
+			}
+		}
+	})
+	// The two counts apart: the queue's is the one that grows with it.
+	b.Run("count-agents", func(b *testing.B) {
+		for b.Loop() {
+			if n, err := s.CountOnlineAgents(f.ctx, ws.ID, nil, now.Add(-time.Minute)); err != nil || n != agents {
+				b.Fatalf("CountOnlineAgents: %d, %v", n, err)
+			}
+		}
+	})
+	b.Run("count-queue", func(b *testing.B) {
+		for b.Loop() {
+			if n, err := s.QueueLength(f.ctx, ws.ID, in.ID); err != nil || n != queued {
+				b.Fatalf("QueueLength: %d, %v", n, err)
+			}
+		}
+	})
+}

@@ -24,6 +24,7 @@ func RunRouting(t *testing.T, open func(t *testing.T) kefu.Store) {
 		{"RoutingSettings", testRoutingSettings},
 		{"RoutingRules", testRoutingRules},
 		{"QueueOrder", testQueueOrder},
+		{"WidgetCounts", testWidgetCounts},
 		{"ClaimRechecksCapacity", testClaimRechecksCapacity},
 		{"ClaimServesQueueInOrder", testClaimServesQueueInOrder},
 		{"ClaimNextTeamsAndOrder", testClaimNext},
@@ -713,5 +714,87 @@ func checkLoads(t *testing.T, f *fixture, ws int64, capacity int) {
 		if st.Open > capacity {
 			t.Errorf("agent %d has %d open conversations, capacity %d", st.AgentID, st.Open, capacity)
 		}
+	}
+}
+
+// testWidgetCounts: QueueLength counts exactly the inbox's queue, and
+// CountOnlineAgents exactly the agents routing.Connected would count
+// (declared online, seen within the window, active), narrowed to teams.
+func testWidgetCounts(t *testing.T, s kefu.Store) {
+	f := newFixture(t, s)
+	ws := f.workspace()
+	in, other := f.inbox(ws.ID), f.inbox(ws.ID)
+	now := kefu.Now()
+	count := func(teams []int64, since time.Time) int {
+		t.Helper()
+		n, err := s.CountOnlineAgents(f.ctx, ws.ID, teams, since)
+		if err != nil {
+			t.Fatalf("CountOnlineAgents: %v", err)
+		}
+		return n
+	}
+	length := func(inbox int64) int {
+		t.Helper()
+		n, err := s.QueueLength(f.ctx, ws.ID, inbox)
+		if err != nil {
+			t.Fatalf("QueueLength: %v", err)
+		}
+		return n
+	}
+	if n := length(in.ID); n != 0 {
+		t.Fatalf("QueueLength of an empty queue = %d", n)
+	}
+	for range 3 {
+		f.queued(ws.ID, in.ID, 0, kefu.PriorityNone, now)
+	}
+	f.queued(ws.ID, other.ID, 0, kefu.PriorityNone, now)
+	agent := f.agent(ws.ID)
+	assigned := f.queued(ws.ID, in.ID, 0, kefu.PriorityUrgent, now)
+	if _, err := s.UpdateConversation(f.ctx, ws.ID, assigned.ID, kefu.ConversationUpdate{AssigneeID: &agent.ID}); err != nil {
+		t.Fatal(err)
+	}
+	f.conversation(ws.ID, in.ID, f.contact(ws.ID).ID) // never queued
+	if n := length(in.ID); n != 3 {
+		t.Errorf("QueueLength = %d, want 3 (not the other inbox's, the assigned or the never queued)", n)
+	}
+	if n, err := s.QueueLength(f.ctx, f.workspace().ID, in.ID); err != nil || n != 0 {
+		t.Errorf("QueueLength from another workspace = %d, %v; want 0", n, err)
+	}
+
+	inTeam, fresh, stale, away, declared, inactive := f.agent(ws.ID), f.agent(ws.ID), f.agent(ws.ID), f.agent(ws.ID), f.agent(ws.ID), f.agent(ws.ID)
+	team := &kefu.Team{WorkspaceID: ws.ID, Name: "T", AgentIDs: []int64{inTeam.ID, away.ID}}
+	if err := s.CreateTeam(f.ctx, team); err != nil {
+		t.Fatal(err)
+	}
+	f.online(ws.ID, now, inTeam, fresh, away, inactive)
+	f.online(ws.ID, now.Add(-2*time.Minute), stale)
+	if err := s.SetAvailability(f.ctx, ws.ID, away.ID, kefu.AvailabilityAway, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetAvailability(f.ctx, ws.ID, declared.ID, kefu.AvailabilityOnline, now); err != nil { // never seen
+		t.Fatal(err)
+	}
+	inactive.Active = false
+	if err := s.UpdateAgent(f.ctx, inactive); err != nil {
+		t.Fatal(err)
+	}
+	since := now.Add(-grace)
+	if n := count(nil, since); n != 2 {
+		t.Errorf("CountOnlineAgents = %d, want 2 (not stale, away, never seen or inactive)", n)
+	}
+	if n := count([]int64{team.ID}, since); n != 1 {
+		t.Errorf("CountOnlineAgents in the team = %d, want 1", n)
+	}
+	if n := count([]int64{team.ID + 1000}, since); n != 0 {
+		t.Errorf("CountOnlineAgents in an unknown team = %d, want 0", n)
+	}
+	if n := count(nil, now.Add(-3*time.Minute)); n != 3 {
+		t.Errorf("CountOnlineAgents over a longer window = %d, want 3", n)
+	}
+	if n := count(nil, now); n != 2 {
+		t.Errorf("CountOnlineAgents seen at exactly since = %d, want 2 (inclusive, like routing.Connected)", n)
+	}
+	if n, err := s.CountOnlineAgents(f.ctx, f.workspace().ID, nil, since); err != nil || n != 0 {
+		t.Errorf("CountOnlineAgents of another workspace = %d, %v; want 0", n, err)
 	}
 }
