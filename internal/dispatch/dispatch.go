@@ -707,7 +707,8 @@ func (d *Dispatcher) ContactMessage(_ context.Context, m *kefu.Message) {
 			}
 		}
 		if team != 0 && team != c.TeamID && c.AssigneeID == 0 && c.Status == kefu.StatusOpen {
-			if _, err := d.store.Requeue(ctx, c.WorkspaceID, c.ID, team, "", *orNow(c.QueuedAt, d.opts.Now())); err == nil {
+			// Conditional: an agent may have claimed it since c was read.
+			if _, err := d.store.SetQueuedTeam(ctx, c.WorkspaceID, c.ID, team, d.opts.Now()); err == nil {
 				d.markDirty(c.WorkspaceID, c.InboxID)
 				_, _ = d.Push(ctx, c.WorkspaceID, c.ID)
 			}

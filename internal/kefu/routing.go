@@ -197,6 +197,12 @@ type RoutingStore interface {
 	// queued now, with the required team (0: any) and, when priority is
 	// not empty, that priority.
 	Requeue(ctx context.Context, workspaceID, conversationID, teamID int64, priority Priority, now time.Time) (*Conversation, error)
+	// SetQueuedTeam sets the required team of a conversation, and queues
+	// it at now if it was not queued, only while it is open and unassigned,
+	// in one conditional write: a rule firing on a message must not undo
+	// an assignment made since the rule read the conversation (Requeue
+	// unassigns). Not found: no longer open and unassigned, or no such team.
+	SetQueuedTeam(ctx context.Context, workspaceID, conversationID, teamID int64, now time.Time) (*Conversation, error)
 	// ClaimConversation runs a push claim: if the conversation is still
 	// queued, decide picks an agent from the snapshot; the agent's slot is
 	// re-checked under its lock (a full agent is dropped from the snapshot

@@ -371,6 +371,14 @@ func (s *Store) Requeue(ctx context.Context, workspaceID, conversationID, teamID
 	return c, wrap(err, "conversation or team")
 }
 
+func (s *Store) SetQueuedTeam(ctx context.Context, workspaceID, conversationID, teamID int64, now time.Time) (*kefu.Conversation, error) {
+	c, err := scanConversation(s.pool.QueryRow(ctx, `UPDATE conversations SET team_id = $3::bigint, queued_at = COALESCE(queued_at, $4), updated_at = $4
+		WHERE workspace_id = $1 AND id = $2 AND assignee_id IS NULL AND status = 'open'
+		AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM teams WHERE workspace_id = $1 AND id = $3::bigint))
+		RETURNING `+conversationColumns, workspaceID, conversationID, nullID(teamID), now))
+	return c, wrap(err, "waiting conversation or team")
+}
+
 const queuedColumns = `id, inbox_id, contact_id, COALESCE(team_id, 0), priority, queued_at`
 
 func scanQueued(r scanner) (*kefu.Queued, error) {

@@ -407,6 +407,14 @@ func (s *Store) Requeue(ctx context.Context, workspaceID, conversationID, teamID
 	return c, mapErr(err, "conversation or team")
 }
 
+func (s *Store) SetQueuedTeam(ctx context.Context, workspaceID, conversationID, teamID int64, now time.Time) (*kefu.Conversation, error) {
+	c, err := scanConversation(s.w.QueryRowContext(ctx, `UPDATE conversations SET team_id = ?, queued_at = COALESCE(queued_at, ?), updated_at = ?
+		WHERE workspace_id = ? AND id = ? AND assignee_id IS NULL AND status = 'open'
+		AND (? = 0 OR EXISTS (SELECT 1 FROM teams WHERE workspace_id = ? AND id = ?))
+		RETURNING `+convCols, nullID(teamID), micros(now), micros(now), workspaceID, conversationID, teamID, workspaceID, teamID))
+	return c, mapErr(err, "waiting conversation or team")
+}
+
 const (
 	queuedColumns = `id, inbox_id, contact_id, COALESCE(team_id, 0), priority, queued_at`
 	queueWhere    = `assignee_id IS NULL AND status = 'open' AND queued_at IS NOT NULL`

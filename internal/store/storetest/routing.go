@@ -20,6 +20,7 @@ func RunRouting(t *testing.T, open func(t *testing.T) kefu.Store) {
 		fn   func(t *testing.T, s kefu.Store)
 	}{
 		{"Teams", testTeams},
+		{"SetQueuedTeam", testSetQueuedTeam},
 		{"AgentStates", testAgentStates},
 		{"RoutingSettings", testRoutingSettings},
 		{"RoutingRules", testRoutingRules},
@@ -797,4 +798,46 @@ func testWidgetCounts(t *testing.T, s kefu.Store) {
 	if n, err := s.CountOnlineAgents(f.ctx, f.workspace().ID, nil, since); err != nil || n != 0 {
 		t.Errorf("CountOnlineAgents of another workspace = %d, %v; want 0", n, err)
 	}
+}
+
+// testSetQueuedTeam: a rule's team change applies only while the
+// conversation still waits; it never undoes an assignment.
+func testSetQueuedTeam(t *testing.T, s kefu.Store) {
+	f := newFixture(t, s)
+	ws, other := f.workspace(), f.workspace()
+	agent := f.agent(ws.ID)
+	team := &kefu.Team{WorkspaceID: ws.ID, Name: "Billing", AgentIDs: []int64{agent.ID}}
+	if err := s.CreateTeam(f.ctx, team); err != nil {
+		t.Fatalf("CreateTeam: %v", err)
+	}
+	in := f.inbox(ws.ID)
+	at := kefu.Now().Add(-time.Minute)
+	waiting := f.queued(ws.ID, in.ID, 0, "", at)
+	c, err := s.SetQueuedTeam(f.ctx, ws.ID, waiting.ID, team.ID, kefu.Now())
+	if err != nil || c.TeamID != team.ID || c.QueuedAt == nil || !c.QueuedAt.Equal(*waiting.QueuedAt) {
+		t.Fatalf("SetQueuedTeam on a waiting conversation = %+v, %v; want team %d, queued_at kept", c, err, team.ID)
+	}
+	// Not queued yet (the bot holds it): queued now, with the team.
+	held := f.conversation(ws.ID, in.ID, f.contact(ws.ID).ID)
+	now := kefu.Now()
+	if c, err := s.SetQueuedTeam(f.ctx, ws.ID, held.ID, team.ID, now); err != nil || c.QueuedAt == nil || c.TeamID != team.ID {
+		t.Fatalf("SetQueuedTeam on an unqueued conversation = %+v, %v; want queued with team", c, err)
+	}
+	// Assigned since the rule read it: nothing changes.
+	// (Its own inbox: a claim serves an inbox's earlier queue first.)
+	assigned := f.queued(ws.ID, f.inbox(ws.ID).ID, 0, "", at)
+	f.online(ws.ID, kefu.Now(), agent)
+	if a := f.claim(ws.ID, assigned.ID, kefu.Now()); a == nil || a.AgentID != agent.ID || a.Conversation.ID != assigned.ID {
+		t.Fatalf("claim = %+v, want conversation %d to agent %d", a, assigned.ID, agent.ID)
+	}
+	_, err = s.SetQueuedTeam(f.ctx, ws.ID, assigned.ID, team.ID, kefu.Now())
+	wantCode(t, "SetQueuedTeam on an assigned conversation", err, kefu.ENotFound)
+	if c := f.getConversation(ws.ID, assigned.ID); c.AssigneeID != agent.ID || c.TeamID != 0 {
+		t.Fatalf("assigned conversation after SetQueuedTeam: assignee %d team %d; want %d and 0", c.AssigneeID, c.TeamID, agent.ID)
+	}
+	// A missing team, another workspace's conversation: not found.
+	_, err = s.SetQueuedTeam(f.ctx, ws.ID, waiting.ID, team.ID+1000, kefu.Now())
+	wantCode(t, "SetQueuedTeam with a missing team", err, kefu.ENotFound)
+	_, err = s.SetQueuedTeam(f.ctx, other.ID, waiting.ID, 0, kefu.Now())
+	wantCode(t, "SetQueuedTeam across workspaces", err, kefu.ENotFound)
 }
