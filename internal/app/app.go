@@ -163,6 +163,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		Limits: httpapi.Limits{MaxUploadBytes: cfg.MaxUploadBytes,
 			WidgetPerIP: httpapi.Rate{PerMinute: cfg.WidgetRate, Burst: cfg.WidgetBurst}},
 		TrustProxyHeaders: cfg.TrustProxyHeaders,
+		PublicURL:         cfg.PublicURL,
 	})
 	// The API answers everything the web UIs do not claim.
 	root := http.NewServeMux()
