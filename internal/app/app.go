@@ -164,6 +164,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 			WidgetPerIP: httpapi.Rate{PerMinute: cfg.WidgetRate, Burst: cfg.WidgetBurst},
 			WidgetReads: httpapi.Rate{PerMinute: cfg.WidgetReadRate, Burst: cfg.WidgetReadBurst}},
 		TrustProxyHeaders: cfg.TrustProxyHeaders,
+		PublicURL:         cfg.PublicURL,
 	})
 	// The API answers everything the web UIs do not claim.
 	root := http.NewServeMux()

@@ -76,11 +76,22 @@ var prefixes = map[kefu.SessionKind]string{
 
 // NewToken returns a fresh random token of the given kind and its hash.
 func NewToken(kind kefu.SessionKind) (token, hash string) {
+	return newToken(prefixes[kind])
+}
+
+// InvitationPrefix starts every invitation token.
+const InvitationPrefix = "kfi_"
+
+// NewInvitationToken returns a fresh random invitation token and its hash.
+// It is as strong as a session token: whoever holds it can become an agent.
+func NewInvitationToken() (token, hash string) { return newToken(InvitationPrefix) }
+
+func newToken(prefix string) (token, hash string) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		panic("auth: crypto/rand failed: " + err.Error())
 	}
-	token = prefixes[kind] + base64.RawURLEncoding.EncodeToString(b)
+	token = prefix + base64.RawURLEncoding.EncodeToString(b)
 	return token, HashToken(token)
 }
 

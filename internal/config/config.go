@@ -76,7 +76,7 @@ var settings = []setting{
 	{"log-level", "KEFU_LOG_LEVEL", "log_level", "info", "debug, info, warn or error.", str(func(c *Config) *string { return &c.LogLevel })},
 	{"log-format", "KEFU_LOG_FORMAT", "log_format", "text", "text or json.", str(func(c *Config) *string { return &c.LogFormat })},
 	{"debug-addr", "KEFU_DEBUG_ADDR", "debug_addr", "", "Empty: off. An address such as 127.0.0.1:6060 serves pprof there; it must be a loopback address.", str(func(c *Config) *string { return &c.DebugAddr })},
-	{"public-url", "KEFU_PUBLIC_URL", "public_url", "", "The URL people reach Kefu at, for printed links. Empty: derived from listen.", str(func(c *Config) *string { return &c.PublicURL })},
+	{"public-url", "KEFU_PUBLIC_URL", "public_url", "", "The URL people reach Kefu at, for printed links (the start-up log, invitation links). Empty: derived from listen; invitation links use the host the admin reached.", str(func(c *Config) *string { return &c.PublicURL })},
 	{"admin-email", "KEFU_ADMIN_EMAIL", "admin_email", "admin@example.com", "Email of the admin created on first start.", str(func(c *Config) *string { return &c.AdminEmail })},
 	{"admin-password", "KEFU_ADMIN_PASSWORD", "admin_password", "", "Password of the admin created on first start. Empty: a random one is generated and printed once.", str(func(c *Config) *string { return &c.AdminPassword })},
 	{"max-upload-bytes", "KEFU_MAX_UPLOAD_BYTES", "max_upload_bytes", "10485760", "Largest attachment accepted, in bytes.", func(c *Config, v string) error {

@@ -28,6 +28,8 @@ func statusOf(code string) int {
 		return http.StatusMethodNotAllowed
 	case kefu.EConflict:
 		return http.StatusConflict
+	case kefu.EGone:
+		return http.StatusGone
 	case kefu.ETooLarge:
 		return http.StatusRequestEntityTooLarge
 	case kefu.EUnsupported:

@@ -141,7 +141,8 @@ func TestOpenAPIRequestSchemas(t *testing.T) {
 		"InboxCreate": inboxRequest{}, "InboxUpdate": inboxRequest{}, "ContactUpdate": contactPatch{},
 		"ConversationUpdate": updateConversationRequest{}, "MessageCreate": sendMessageRequest{}, "ReadRequest": readRequest{},
 		"TypingRequest": typingRequest{}, "WidgetSessionRequest": widgetSessionRequest{},
-		"RatingRequest": ratingRequest{}, "WidgetSettings": kefu.WidgetSettings{}, "PreChatField": kefu.PreChatField{},
+		"RatingRequest": ratingRequest{}, "InvitationCreate": createInvitationRequest{}, "InvitationLookupRequest": invitationLookupRequest{},
+		"InvitationAccept": acceptInvitationRequest{}, "WidgetSettings": kefu.WidgetSettings{}, "PreChatField": kefu.PreChatField{},
 	} {
 		schema := doc.m(map[string]any(doc), "components", "schemas", name)
 		if schema == nil {

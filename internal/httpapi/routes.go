@@ -28,6 +28,13 @@ func (s *Server) routeTable() []route {
 		{"GET " + v1 + "/agents/{id}", agents, s.getAgent},
 		{"PATCH " + v1 + "/agents/{id}", admins, s.updateAgent},
 
+		// Invitations (invitation.go): admins invite, the invitee accepts.
+		{"GET " + v1 + "/invitations", admins, s.listInvitations},
+		{"POST " + v1 + "/invitations", admins, s.createInvitation},
+		{"DELETE " + v1 + "/invitations/{id}", admins, s.revokeInvitation},
+		{"POST " + v1 + "/invitations/lookup", public, s.lookupInvitation},
+		{"POST " + v1 + "/invitations/accept", public, s.acceptInvitation},
+
 		// Routing: teams, agents' routing state, rules, the queue.
 		{"GET " + v1 + "/teams", agents, s.listTeams},
 		{"POST " + v1 + "/teams", admins, s.createTeam},

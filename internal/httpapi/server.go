@@ -110,6 +110,10 @@ type Options struct {
 	// Static, if set, serves every path no route claims (the web UI).
 	Static http.Handler
 	Limits Limits
+	// PublicURL is where people reach Kefu (config public_url), for the
+	// links the API prints, such as invitations. Empty: the request's own
+	// scheme and host.
+	PublicURL string
 	// TrustProxyHeaders takes the client address from X-Forwarded-For.
 	// Set it only behind a reverse proxy that overwrites that header.
 	TrustProxyHeaders bool
@@ -131,6 +135,7 @@ type Server struct {
 	ready     func(ctx context.Context) error
 	limits    Limits
 	proxy     bool
+	publicURL string
 
 	agentSocket, visitorSocket, static http.Handler
 
@@ -162,7 +167,7 @@ func New(opts Options) *Server {
 	s := &Server{
 		store: opts.Store, chat: opts.Chat, routing: opts.Routing, kb: opts.Knowledge, llm: opts.LLM, botActive: opts.BotActive, auth: opts.Auth, files: opts.Files,
 		metrics: opts.Metrics, log: opts.Log, now: opts.Now, ready: opts.Ready,
-		limits: opts.Limits, proxy: opts.TrustProxyHeaders,
+		limits: opts.Limits, proxy: opts.TrustProxyHeaders, publicURL: opts.PublicURL,
 		agentSocket: opts.AgentSocket, visitorSocket: opts.VisitorSocket, static: opts.Static,
 		mux: http.NewServeMux(),
 		dummyHash: sync.OnceValue(func() string {

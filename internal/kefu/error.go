@@ -17,6 +17,7 @@ const (
 	EForbidden    = "forbidden"              // 403: authenticated, but not allowed
 	ENotFound     = "not_found"              // 404: absent, or belongs to another tenant
 	EConflict     = "conflict"               // 409: unique constraint, state conflict
+	EGone         = "gone"                   // 410: a link that was used, revoked or has expired (invitations)
 	ETooLarge     = "too_large"              // 413: body, frame or upload over the limit
 	EUnsupported  = "unsupported_media_type" // 415: wrong content type
 	ERateLimited  = "rate_limited"           // 429

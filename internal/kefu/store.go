@@ -181,6 +181,7 @@ type Store interface {
 	RoutingStore
 	BotStore
 	RatingStore
+	InvitationStore
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -66,6 +66,11 @@ func Run(t *testing.T, open func(t *testing.T) kefu.Store) {
 		{"Bot", testBot},
 		{"WidgetSettings", testWidgetSettings},
 		{"Rating", testRating},
+		{"Invitation", testInvitation},
+		{"InvitationExpiry", testInvitationExpiry},
+		{"InvitationRevoke", testInvitationRevoke},
+		{"InvitationIsolation", testInvitationIsolation},
+		{"InvitationConcurrent", testInvitationConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

@@ -3,7 +3,7 @@
 // refuse to render, and fetch nothing, for them.
 
 import { h, replace } from './dom.js';
-import { t, setLocale, locale, LOCALES } from './i18n.js';
+import { t, setLocale, locale, LOCALES, fmtTime } from './i18n.js';
 
 import { routingPages } from './admin_routing.js';
 import { botPages } from './admin_bot.js';
@@ -50,7 +50,8 @@ export function table(id, head, rows) {
 async function agents(app, el) {
   const api = app.api;
   const body = h('div');
-  el.append(body);
+  const invites = h('div');
+  el.append(body, invites);
   const load = async () => {
     const list = (await api.get('/api/v1/agents')).data;
     const roleSel = (a) => {
@@ -68,17 +69,67 @@ async function agents(app, el) {
     replace(body,
       table('agents-table', [t('name'), t('email'), t('role'), t('maxConcurrent'), t('state'), ''], list.map((a) => h('tr', { dataset: { id: String(a.id) } },
         h('td', null, a.name), h('td', null, a.email), h('td', null, roleSel(a)), h('td', null, maxInput(a)), h('td', null, a.active ? t('active') : t('inactive')),
-        h('td', null, h('button', { type: 'button', onclick: () => change(a, { active: !a.active }) }, a.active ? t('deactivate') : t('reactivate')))))),
-      h('h2', null, t('inviteAgent')),
-      form('agent-form', [['name', t('name')], ['email', t('email'), 'email'], ['password', t('initialPassword'), 'password', '', { minlength: 8, autocomplete: 'new-password' }],
-        ['role', t('role'), 'select', 'agent', { options: [['agent', t('role_agent')], ['admin', t('role_admin')]] }],
-        ['max_concurrent', t('maxConcurrent'), 'number', '0', { min: 0, max: 1000, step: 1 }]], t('create'),
-      async (fd) => {
-        const agent = Object.fromEntries(fd);
-        agent.max_concurrent = Number(agent.max_concurrent || 0);
-        await api.post('/api/v1/agents', agent); app.toast(t('saved')); load();
-      }));
+        h('td', null, h('button', { type: 'button', onclick: () => change(a, { active: !a.active }) }, a.active ? t('deactivate') : t('reactivate')))))));
   };
+  await load();
+  await invitations(app, invites, load);
+}
+
+// invitations: invite by link (Kefu sends no mail: the admin passes the
+// link on), the pending invitations with revoke, and the older way of
+// adding an agent with a password the admin chooses.
+async function invitations(app, el, reloadAgents) {
+  const api = app.api;
+  // The link is shown once, right after it is made: the server keeps
+  // only a hash of its token.
+  const linkBox = h('div', { id: 'invite-link-box' });
+  const pending = h('div');
+  const showLink = (url) => {
+    const input = h('input', { id: 'invite-link', type: 'text', readonly: true, value: url, onfocus: () => input.select() });
+    // Where the clipboard API is refused (plain http, an old browser) the
+    // link is selected for Ctrl+C; data-copied says which happened.
+    const btn = h('button', { type: 'button', id: 'copy-invite-link', onclick: async () => {
+      try { await navigator.clipboard.writeText(url); btn.dataset.copied = 'clipboard'; app.toast(t('copied')); }
+      catch { input.focus(); input.select(); btn.dataset.copied = 'selected'; app.toast(t('copyManually')); }
+    } }, t('copy'));
+    replace(linkBox, h('div', { class: 'card stack' }, h('label', { for: 'invite-link' }, t('inviteLink')), input, btn));
+  };
+  const load = async () => {
+    const list = (await api.get('/api/v1/invitations')).data;
+    const revoke = async (inv) => {
+      if (!confirm(t('confirmRevoke'))) return;
+      try { await api.del('/api/v1/invitations/' + inv.id); app.toast(t('invitationRevoked')); } catch (e) { app.toast(e.message); }
+      load();
+    };
+    replace(pending, list.length === 0 ? h('p', { class: 'muted', id: 'invitations-empty' }, t('noInvitations')) :
+      table('invitations-table', [t('email'), t('role'), t('name'), t('expires'), ''], list.map((inv) => h('tr', { dataset: { id: String(inv.id), email: inv.email } },
+        h('td', null, inv.email), h('td', null, t('role_' + inv.role)), h('td', null, inv.name), h('td', null, fmtTime(inv.expires_at)),
+        h('td', null, h('button', { type: 'button', class: 'danger', onclick: () => revoke(inv) }, t('revoke')))))));
+  };
+  replace(el,
+    h('h2', null, t('inviteAgent')),
+    h('p', { class: 'muted' }, t('invitationsHelp')),
+    form('invite-form', [['email', t('email'), 'email', '', { required: true }],
+      ['role', t('role'), 'select', 'agent', { options: [['agent', t('role_agent')], ['admin', t('role_admin')]] }],
+      ['name', t('nameOptional')]], t('createInviteLink'),
+    async (fd, f) => {
+      const res = await api.post('/api/v1/invitations', { email: fd.get('email'), role: fd.get('role'), name: fd.get('name') });
+      f.reset();
+      showLink(res.url);
+      load();
+    }),
+    linkBox,
+    h('h2', null, t('pendingInvitations')),
+    pending,
+    h('h2', null, t('addAgent')),
+    form('agent-form', [['name', t('name')], ['email', t('email'), 'email'], ['password', t('initialPassword'), 'password', '', { minlength: 8, autocomplete: 'new-password' }],
+      ['role', t('role'), 'select', 'agent', { options: [['agent', t('role_agent')], ['admin', t('role_admin')]] }],
+      ['max_concurrent', t('maxConcurrent'), 'number', '0', { min: 0, max: 1000, step: 1 }]], t('create'),
+    async (fd, f) => {
+      const agent = Object.fromEntries(fd);
+      agent.max_concurrent = Number(agent.max_concurrent || 0);
+      await api.post('/api/v1/agents', agent); app.toast(t('saved')); f.reset(); reloadAgents();
+    }));
   await load();
 }
 

@@ -31,6 +31,9 @@ class App {
 
   async route() {
     const path = location.pathname;
+    // The invitation page works with or without a session: accepting
+    // logs the new agent in, replacing whoever was logged in here.
+    if (path === '/app/invite' || path === '/app/invite/') { this.stop(); this.me = null; this.renderInvite(); return; }
     if (!this.api.token) { this.stop(); this.renderLogin(); return; }
     if (!this.me) {
       try { this.me = await this.api.get('/api/v1/me'); } catch { return; }
@@ -72,6 +75,57 @@ class App {
       this.localePicker());
     replace(this.root, h('main', { class: 'login-page' }, form));
     email.focus();
+  }
+
+  // renderInvite is where an invitation link lands. The token is in the
+  // fragment (#token=…): browsers never send that to a server, so it stays
+  // out of logs and Referer headers; the page sends it in a JSON body.
+  async renderInvite() {
+    document.title = t('acceptInvite') + ' · Kefu';
+    const token = new URLSearchParams(location.hash.slice(1)).get('token') || '';
+    const card = h('div', { class: 'login card', id: 'invite-page' }, h('h1', null, 'Kefu 客服'));
+    replace(this.root, h('main', { class: 'login-page' }, card));
+    const fail = (text, detail) => card.append(
+      h('p', { class: 'error', role: 'alert', id: 'invite-error' }, text),
+      detail ? h('p', { class: 'muted' }, detail) : null,
+      h('a', { href: '/', id: 'invite-login' }, t('goToLogin')),
+      this.localePicker());
+    if (!token) { fail(t('inviteMissing')); return; }
+    let inv;
+    try {
+      inv = await this.api.req('POST', '/api/v1/invitations/lookup', { token }, { noLogout: true });
+    } catch (ex) {
+      fail(ex.status === 410 ? t('inviteGone') : ex.status === 404 ? t('inviteNotFound') : ex.message, ex.status === 410 ? ex.message : '');
+      return;
+    }
+    const err = h('p', { class: 'error', role: 'alert', id: 'invite-error' });
+    const name = h('input', { id: 'invite-name', name: 'name', autocomplete: 'name', required: true, maxlength: 200, value: inv.name });
+    const password = h('input', { id: 'invite-password', type: 'password', name: 'password', autocomplete: 'new-password', minlength: 8, required: true });
+    const again = h('input', { id: 'invite-password2', type: 'password', autocomplete: 'new-password', minlength: 8, required: true });
+    // The login name, for the browser's password manager.
+    const user = h('input', { type: 'email', autocomplete: 'username', value: inv.email, hidden: true, readonly: true });
+    const form = h('form', { id: 'invite-form', class: 'stack', onsubmit: async (e) => {
+      e.preventDefault();
+      err.textContent = '';
+      if (password.value !== again.value) { err.textContent = t('passwordMismatch'); return; }
+      try {
+        const res = await this.api.req('POST', '/api/v1/invitations/accept', { token, name: name.value, password: password.value }, { noLogout: true });
+        this.api.token = res.token;
+        this.me = null;
+        this.go('/app/conversations', true);
+      } catch (ex) { err.textContent = ex.message; }
+    } },
+      user,
+      h('label', { for: 'invite-name' }, t('name')), name,
+      h('label', { for: 'invite-password' }, t('password')), password,
+      h('label', { for: 'invite-password2' }, t('confirmPassword')), again,
+      err,
+      h('button', { type: 'submit', class: 'primary', id: 'invite-submit' }, t('acceptInvite')));
+    card.append(
+      h('h2', { id: 'invite-title' }, t('inviteTitle', { workspace: inv.workspace_name })),
+      h('p', { id: 'invite-intro' }, t('inviteIntro', { email: inv.email, role: t('role_' + inv.role) })),
+      form, this.localePicker());
+    (inv.name ? password : name).focus();
   }
 
   localePicker() {
