@@ -212,7 +212,14 @@ class App {
     if (!this.me) return;
     const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName) || e.target.isContentEditable;
     const wb = this.workbench && this.workbench.el.parentNode ? this.workbench : null;
-    if (e.key === 'Escape') { const o = document.querySelector('.overlay'); if (o) { o.remove(); e.preventDefault(); } return; }
+    if (e.key === 'Escape') {
+      const o = document.querySelector('.overlay');
+      if (o) { o.remove(); e.preventDefault(); return; }
+      // Esc leaves the composer for the message list, where the single
+      // letters (j, k, r, /) work again.
+      if (wb && wb.view && e.target === wb.view.input) { e.preventDefault(); wb.view.msgs.focus(); }
+      return;
+    }
     if (e.altKey && !e.ctrlKey && !e.metaKey && wb) {
       if (e.key === 'ArrowDown') { e.preventDefault(); wb.move(1); return; }
       if (e.key === 'ArrowUp') { e.preventDefault(); wb.move(-1); return; }
