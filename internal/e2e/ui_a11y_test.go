@@ -274,6 +274,13 @@ func TestA11yWorkbenchKeyboard(t *testing.T) {
 	browsertest.Run(t, ctx, uiWait, key("ArrowUp", "ArrowUp", 38, input.ModifierAlt))
 	selected(ids[1])
 
+	// A dialog takes focus and gives it back when Esc closes it.
+	leaveComposer()
+	browsertest.Run(t, ctx, uiWait, key("?", "Slash", 191, input.ModifierShift))
+	waitJS(t, ctx, "focus in the shortcuts help", `!!document.activeElement?.closest('#help')`)
+	browsertest.Run(t, ctx, uiWait, key("Escape", "Escape", 27, 0))
+	waitJS(t, ctx, "focus back on the messages", `!document.getElementById('help') && document.activeElement?.id === 'messages'`)
+
 	browsertest.Run(t, ctx, uiWait, key("r", "KeyR", 82, input.ModifierAlt), chromedp.WaitVisible("#reopen", chromedp.ByQuery))
 	pollAPI(t, s.URL+"/api/v1/conversations/"+ids[1], tok, "resolved by Alt+R", func(c map[string]any) bool { return c["status"] == "resolved" })
 	browsertest.Run(t, ctx, uiWait, key("r", "KeyR", 82, input.ModifierAlt), chromedp.WaitVisible("#resolve", chromedp.ByQuery))
