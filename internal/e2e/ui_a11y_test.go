@@ -349,9 +349,9 @@ func TestWorkbenchFiltersAndActions(t *testing.T) {
 	list("reopened among the open", open, resolved, other)
 
 	// Snooze the open one for an hour: it leaves Open for Snoozed.
-	// (The header is drawn again on live frames: its buttons are clicked
-	// from the page rather than by a node found a moment earlier.)
-	browsertest.Run(t, ctx, uiWait, chromedp.Click(fmt.Sprintf(`a.conv[data-id="%d"]`, open), chromedp.ByQuery))
+	// (The list and the header are drawn again on live frames: they are
+	// clicked from the page rather than by a node found a moment earlier.)
+	browsertest.Run(t, ctx, uiWait, chromedp.Evaluate(fmt.Sprintf(`document.querySelector('a.conv[data-id="%d"]').click()`, open), nil))
 	waitJS(t, ctx, "the conversation open", fmt.Sprintf(`document.querySelector('#conv-list a.conv.selected')?.dataset.id === '%d' && !!document.querySelector('#messages li[data-seq="1"]')`, open))
 	browsertest.Run(t, ctx, uiWait, chromedp.Evaluate(`document.getElementById('snooze').click()`, nil),
 		chromedp.WaitVisible("#snooze-until", chromedp.ByQuery))
