@@ -10,6 +10,9 @@ const MODE = body.dataset.mode;
 const API = location.origin + '/api/v1';
 const HISTORY_PAGE = 50;
 const MAX_BACKOFF = 30000;
+// While the panel is open and in view, whether someone answers is read
+// again this often: visitors get no presence frames (docs/widget.md).
+const STATUS_POLL = 15000;
 
 const st = {
   t: translator('en'), locale: 'en', explicitLocale: '',
@@ -89,7 +92,10 @@ function setOpen(open) {
   st.unread = 0;
   toHost({ kefu: 'unread', count: 0 });
   markRead();
-  if (opening) setTimeout(autofocus, 50);
+  if (opening) {
+    setTimeout(autofocus, 50);
+    refreshAvailability();
+  }
 }
 
 function autofocus() {
@@ -175,6 +181,26 @@ async function boot() {
   toHost({ kefu: 'ready', config: labels(), open: !!init.open });
   if (st.unread) toHost({ kefu: 'unread', count: st.unread });
   if (MODE === 'page') setOpen(true);
+  setInterval(() => { if (st.open && !document.hidden) refreshAvailability(); }, STATUS_POLL);
+}
+
+// refreshAvailability reads the config again and keeps only what says
+// whether someone answers now (online agents, business hours, the bot),
+// so the offline form comes and goes without a reload.
+async function refreshAvailability() {
+  if (st.view !== 'chat' || st.refreshing) return;
+  st.refreshing = true;
+  try {
+    const c = await api('GET', '/widget/config?inbox=' + encodeURIComponent(INBOX));
+    const before = available();
+    for (const k of ['online', 'open', 'bot', 'queue', 'next_opening']) {
+      if (k in c) st.config[k] = c[k];
+      else delete st.config[k];
+    }
+    if (available() !== before) render();
+  } catch { /* offline or down: the next round tries again */ } finally {
+    st.refreshing = false;
+  }
 }
 
 // sessionWithUser starts the session, identified when the host page gave
@@ -434,6 +460,8 @@ function reconnectLater(code) {
 function onFrame(f) {
   switch (f.type) {
     case 'welcome':
+      if (st.welcomed) refreshAvailability(); // a reconnect: things may have changed meanwhile
+      st.welcomed = true;
       st.wsOpen = true;
       st.failures = 0;
       st.backoff = 500;
@@ -1078,6 +1106,9 @@ function newConversation() {
 addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && MODE === 'frame') toHost({ kefu: 'close' });
 });
-document.addEventListener('visibilitychange', markRead);
+document.addEventListener('visibilitychange', () => {
+  markRead();
+  if (!document.hidden && st.open) refreshAvailability();
+});
 
 boot().catch((e) => fail(e));

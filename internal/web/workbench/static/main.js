@@ -22,6 +22,23 @@ class App {
     document.addEventListener('pointerdown', () => this.notifier.unlock());
     document.addEventListener('keydown', () => this.notifier.unlock(), { once: true });
     document.documentElement.lang = locale();
+    this.restoreFocusAfterDialogs();
+  }
+
+  // restoreFocusAfterDialogs puts focus back where it was when a dialog
+  // (an .overlay) closes, however it closed, instead of leaving it on the
+  // page body; the opener may have been drawn again meanwhile, so it is
+  // found again by id.
+  restoreFocusAfterDialogs() {
+    let before = null;
+    document.addEventListener('focusin', (e) => { if (!e.target.closest('.overlay')) before = e.target; });
+    new MutationObserver((muts) => {
+      const closed = muts.some((m) => [...m.removedNodes].some((n) => n.classList && n.classList.contains('overlay')));
+      if (!closed || !before || document.querySelector('.overlay')) return;
+      if (document.activeElement && document.activeElement !== document.body) return;
+      const el = before.isConnected ? before : before.id && document.getElementById(before.id);
+      if (el) el.focus();
+    }).observe(document.body, { childList: true });
   }
 
   go(path, replaceState = false) {
@@ -266,7 +283,14 @@ class App {
     if (!this.me) return;
     const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName) || e.target.isContentEditable;
     const wb = this.workbench && this.workbench.el.parentNode ? this.workbench : null;
-    if (e.key === 'Escape') { const o = document.querySelector('.overlay'); if (o) { o.remove(); e.preventDefault(); } return; }
+    if (e.key === 'Escape') {
+      const o = document.querySelector('.overlay');
+      if (o) { o.remove(); e.preventDefault(); return; }
+      // Esc leaves the composer for the message list, where the single
+      // letters (j, k, r, /) work again.
+      if (wb && wb.view && e.target === wb.view.input) { e.preventDefault(); wb.view.msgs.focus(); }
+      return;
+    }
     if (e.altKey && !e.ctrlKey && !e.metaKey && wb) {
       if (e.key === 'ArrowDown') { e.preventDefault(); wb.move(1); return; }
       if (e.key === 'ArrowUp') { e.preventDefault(); wb.move(-1); return; }
