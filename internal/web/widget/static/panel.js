@@ -323,7 +323,7 @@ function addMessage(m, live) {
   if (!st.conv || m.conversation_id !== st.conv.id || m.kind === 'note') return false;
   const sent = !!m.client_msg_id && st.pending.has(m.client_msg_id);
   if (sent) st.pending.delete(m.client_msg_id);
-  if (m.sender_type === 'bot') endStreams(m);
+  if (m.sender_type === 'bot') endStreams(m, !st.msgs.has(m.seq) && m.seq > st.lastSeq);
   if (st.msgs.has(m.seq)) return false;
   st.msgs.set(m.seq, m);
   st.lastSeq = Math.max(st.lastSeq, m.seq);
@@ -523,19 +523,28 @@ function onBotDelta(f) {
     st.typingFrom = 0;
   }
   s.text += f.text;
-  if (s.textEl) s.textEl.append(document.createTextNode(f.text));
-  render();
+  // The bubble exists after the first render: grow it in place instead of
+  // rebuilding every bubble of the conversation for each piece.
+  if (!s.textEl || !s.el.isConnected) { render(); return; }
+  const list = st.parts && st.parts.list;
+  const before = list && scrollState(list, false);
+  s.textEl.append(document.createTextNode(f.text));
+  if (list) restoreScroll(list, before);
 }
 
 // endStreams retires provisional bubbles once a stored bot message is
 // here, however it came (live, resume replay, history): the one with its
-// stream id, and any other still open, since the bot answers one turn at
-// a time and a turn that gave up on its stream (deadline) ends with a
-// stored message of its own.
-function endStreams(m) {
+// stream id, and, when the message is newer than any seen (not history
+// loaded while scrolling back), any other still open, since the bot
+// answers one turn at a time and a turn that gave up on its stream
+// (deadline) ends with a stored message of its own.
+function endStreams(m, newest) {
   const id = m.meta && typeof m.meta.stream_id === 'string' ? m.meta.stream_id : '';
-  if (id) st.streamsDone.add(id);
-  if (m.meta && m.meta.source === 'greeting') return; // sent before the turn's answer
+  if (id) {
+    st.streamsDone.add(id);
+    st.streams.delete(id);
+  }
+  if (!newest || (m.meta && m.meta.source === 'greeting')) return; // greeting: sent before the turn's answer
   for (const s of st.streams.values()) st.streamsDone.add(s.id);
   st.streams.clear();
 }
