@@ -163,7 +163,7 @@ func (d *Dispatcher) onEvent(e *kefu.Event) {
 	}
 	d.mu.Lock()
 	d.dirty[e.InboxID] = e.WorkspaceID
-	d.dropStatusLocked()
+	d.dropStatusLocked(e.WorkspaceID)
 	if e.Assigned {
 		d.estimator(e.InboxID).Observe(d.opts.Now())
 	}
@@ -225,7 +225,7 @@ func (d *Dispatcher) Forget(workspaceID, inboxID int64) {
 	d.mu.Lock()
 	delete(d.inboxes, inboxID)
 	delete(d.rules, workspaceID)
-	d.dropStatusLocked()
+	d.dropStatusLocked(workspaceID)
 	d.mu.Unlock()
 }
 
@@ -264,10 +264,17 @@ func (d *Dispatcher) Status(ctx context.Context, workspaceID, inboxID int64) (*I
 	return out, nil
 }
 
-// dropStatusLocked empties the Status cache; d.mu must be held.
-func (d *Dispatcher) dropStatusLocked() {
+// dropStatusLocked forgets the cached Status of a workspace's inboxes
+// (agents online count per workspace, so one inbox is not enough); the
+// generation keeps a read that started before the change from being
+// cached after it. d.mu must be held.
+func (d *Dispatcher) dropStatusLocked(workspaceID int64) {
 	d.statusGen++
-	clear(d.status)
+	for id, c := range d.status {
+		if c.workspaceID == workspaceID {
+			delete(d.status, id)
+		}
+	}
 }
 
 func (d *Dispatcher) readStatus(ctx context.Context, workspaceID, inboxID int64, now time.Time) (*InboxStatus, error) {
@@ -513,7 +520,7 @@ func (d *Dispatcher) markDirty(workspaceID, inboxID int64) {
 func (d *Dispatcher) queueChanged(workspaceID, inboxID int64, assigned bool) {
 	d.mu.Lock()
 	d.dirty[inboxID] = workspaceID
-	d.dropStatusLocked()
+	d.dropStatusLocked(workspaceID)
 	d.mu.Unlock()
 	if d.opts.Bus != nil {
 		// The wait estimate observes assignments from the bus only, so an
@@ -676,7 +683,7 @@ func (d *Dispatcher) AvailabilityChanged(_ context.Context, workspaceID, agentID
 	}
 	// After the touch: a Status read in between must not be kept.
 	d.mu.Lock()
-	d.dropStatusLocked()
+	d.dropStatusLocked(workspaceID)
 	d.mu.Unlock()
 }
 

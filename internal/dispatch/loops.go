@@ -47,7 +47,9 @@ func (d *Dispatcher) heartbeat(ctx context.Context) {
 	if len(fresh) > 0 {
 		// Someone connected here: the widget's Status may change now.
 		d.mu.Lock()
-		d.dropStatusLocked()
+		for ws := range fresh {
+			d.dropStatusLocked(ws)
+		}
 		d.mu.Unlock()
 	}
 	// New connections pull at once, and every connected agent of a
