@@ -52,3 +52,25 @@ func TestStatusCountsAndCache(t *testing.T) {
 		t.Errorf("61 s after the last heartbeat: %d online, want 0", st.AgentsOnline)
 	}
 }
+
+// TestStatusCacheDropsOneWorkspace: a queue change in one workspace keeps
+// the other tenants' cached Status (the public widget endpoints of a busy
+// tenant must not empty everybody's cache).
+func TestStatusCacheDropsOneWorkspace(t *testing.T) {
+	e := newEnv(t)
+	ws, inbox := e.f.Workspace.ID, e.f.Inbox.ID
+	if _, err := e.d.Status(e.ctx(), ws, inbox); err != nil {
+		t.Fatal(err)
+	}
+	e.d.mu.Lock()
+	e.d.status[inbox+1000] = cachedStatus{workspaceID: ws + 1000, at: e.now()}
+	e.d.mu.Unlock()
+	e.d.markDirty(ws+1000, inbox+1000)
+	e.d.mu.Lock()
+	_, mine := e.d.status[inbox]
+	_, theirs := e.d.status[inbox+1000]
+	e.d.mu.Unlock()
+	if !mine || theirs {
+		t.Fatalf("after another workspace's queue change: own entry kept %v (want true), theirs kept %v (want false)", mine, theirs)
+	}
+}
