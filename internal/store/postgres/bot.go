@@ -86,7 +86,7 @@ func (s *Store) CreateFAQ(ctx context.Context, f *kefu.FAQ) error {
 }
 
 func (s *Store) CreateFAQs(ctx context.Context, fs []*kefu.FAQ) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		for _, f := range fs {
 			f.CreatedAt = orNow(f.CreatedAt)
 			f.UpdatedAt = f.CreatedAt

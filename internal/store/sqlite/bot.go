@@ -77,36 +77,32 @@ func (s *Store) CreateFAQ(ctx context.Context, f *kefu.FAQ) error {
 	return s.CreateFAQs(ctx, []*kefu.FAQ{f})
 }
 
-func (s *Store) CreateFAQs(ctx context.Context, fs []*kefu.FAQ) (err error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return mapErr(err, "faq")
-	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-			for _, f := range fs {
-				f.ID = 0
+func (s *Store) CreateFAQs(ctx context.Context, fs []*kefu.FAQ) error {
+	now := kefu.Now()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, f := range fs {
+			if f.CreatedAt.IsZero() {
+				f.CreatedAt = now
+			}
+			f.UpdatedAt = f.CreatedAt
+			f.Questions = stringsOrEmpty(f.Questions)
+			res, err := tx.ExecContext(ctx, `INSERT INTO kb_faqs (workspace_id, category, answer, questions, enabled, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, f.WorkspaceID, f.Category, f.Answer, jsonText(f.Questions), boolInt(f.Enabled), micros(f.CreatedAt), micros(f.UpdatedAt))
+			if err != nil {
+				return mapErr(err, "faq")
+			}
+			if f.ID, err = res.LastInsertId(); err != nil {
+				return err
 			}
 		}
-	}()
-	now := kefu.Now()
-	for _, f := range fs {
-		if f.CreatedAt.IsZero() {
-			f.CreatedAt = now
-		}
-		f.UpdatedAt = f.CreatedAt
-		f.Questions = stringsOrEmpty(f.Questions)
-		res, err := tx.ExecContext(ctx, `INSERT INTO kb_faqs (workspace_id, category, answer, questions, enabled, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, f.WorkspaceID, f.Category, f.Answer, jsonText(f.Questions), boolInt(f.Enabled), micros(f.CreatedAt), micros(f.UpdatedAt))
-		if err != nil {
-			return mapErr(err, "faq")
-		}
-		if f.ID, err = res.LastInsertId(); err != nil {
-			return err
+		return nil
+	})
+	if err != nil {
+		for _, f := range fs {
+			f.ID = 0
 		}
 	}
-	return mapErr(tx.Commit(), "faq")
+	return err
 }
 
 func (s *Store) GetFAQ(ctx context.Context, workspaceID, id int64) (*kefu.FAQ, error) {
