@@ -70,6 +70,13 @@ func (inv *Invitation) Unusable(now time.Time) error {
 	return nil
 }
 
+// InviterGoneError is the error for accepting an invitation whose admin
+// has since been demoted or deactivated: a link keeps no more authority
+// than the person who made it.
+func InviterGoneError() error {
+	return Errorf(EGone, "the admin who sent this invitation no longer has admin rights; ask for a new invitation")
+}
+
 // Invitee sets what the invitation decides about the agent accepting it
 // creates: workspace, email, role and limit, the name if ag has none, and
 // the timestamps.

@@ -102,6 +102,16 @@ func (s *Store) AcceptInvitation(ctx context.Context, tokenHash string, ag *kefu
 		if err := inv.Unusable(now); err != nil {
 			return err
 		}
+		// FOR SHARE: a concurrent demotion of the inviter waits for this
+		// accept, or this accept sees it.
+		var admin bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM agents WHERE id = $1 AND workspace_id = $2 AND role = 'admin' AND active FOR SHARE)`,
+			inv.CreatedBy, inv.WorkspaceID).Scan(&admin); err != nil {
+			return wrap(err, "agent")
+		}
+		if !admin {
+			return kefu.InviterGoneError()
+		}
 		inv.Invitee(ag, now)
 		err = tx.QueryRow(ctx, `
 			INSERT INTO agents (workspace_id, email, name, role, password_hash, max_concurrent, active, created_at, updated_at)

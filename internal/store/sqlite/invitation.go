@@ -106,6 +106,14 @@ func (s *Store) AcceptInvitation(ctx context.Context, tokenHash string, ag *kefu
 		if err := inv.Unusable(now); err != nil {
 			return err
 		}
+		var admin bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM agents WHERE id = ? AND workspace_id = ? AND role = 'admin' AND active)`,
+			inv.CreatedBy, inv.WorkspaceID).Scan(&admin); err != nil {
+			return mapErr(err, "agent")
+		}
+		if !admin {
+			return kefu.InviterGoneError()
+		}
 		inv.Invitee(ag, now)
 		res, err := tx.ExecContext(ctx, `INSERT INTO agents (workspace_id, email, name, role, password_hash, max_concurrent, active, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, ag.WorkspaceID, ag.Email, ag.Name, ag.Role, ag.PasswordHash, ag.MaxConcurrent, ag.Active, micros(ag.CreatedAt), micros(ag.UpdatedAt))

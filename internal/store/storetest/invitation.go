@@ -272,3 +272,35 @@ func testInvitationConcurrent(t *testing.T, s kefu.Store) {
 		t.Errorf("%d invitations of one email created, want 1", ok)
 	}
 }
+
+// testInvitationInviterGone: an invitation carries no more authority than
+// its admin: once they are demoted or deactivated it cannot be accepted;
+// another admin's invitation still can.
+func testInvitationInviterGone(t *testing.T, s kefu.Store) {
+	f := newFixture(t, s)
+	ctx := f.ctx
+	ws := f.workspace()
+	keeper, demoted, gone := f.admin(ws.ID), f.admin(ws.ID), f.admin(ws.ID)
+	now := kefu.Now()
+	fromKeeper := f.invitation(keeper, now)
+	fromDemoted := f.invitation(demoted, now, func(i *kefu.Invitation) { i.Role = kefu.RoleAdmin })
+	fromGone := f.invitation(gone, now)
+	demoted.Role = kefu.RoleAgent
+	if err := s.UpdateAgent(ctx, demoted); err != nil {
+		t.Fatalf("demote: %v", err)
+	}
+	gone.Active = false
+	if err := s.UpdateAgent(ctx, gone); err != nil {
+		t.Fatalf("deactivate: %v", err)
+	}
+	for _, inv := range []*kefu.Invitation{fromDemoted, fromGone} {
+		_, err := s.AcceptInvitation(ctx, inv.TokenHash, &kefu.Agent{Name: "Eve", PasswordHash: "x"}, now)
+		wantCode(t, "AcceptInvitation from a former admin", err, kefu.EGone)
+		if _, err := s.GetAgentByEmail(ctx, inv.Email); !kefu.IsNotFound(err) {
+			t.Errorf("a former admin's invitation made an agent (err %v)", err)
+		}
+	}
+	if _, err := s.AcceptInvitation(ctx, fromKeeper.TokenHash, &kefu.Agent{Name: "Ann", PasswordHash: "x"}, now); err != nil {
+		t.Fatalf("AcceptInvitation from an admin: %v", err)
+	}
+}

@@ -68,6 +68,7 @@ func Run(t *testing.T, open func(t *testing.T) kefu.Store) {
 		{"Rating", testRating},
 		{"Invitation", testInvitation},
 		{"InvitationExpiry", testInvitationExpiry},
+		{"InvitationInviterGone", testInvitationInviterGone},
 		{"InvitationRevoke", testInvitationRevoke},
 		{"InvitationIsolation", testInvitationIsolation},
 		{"InvitationConcurrent", testInvitationConcurrent},
