@@ -177,11 +177,22 @@ func (b *Bot) rescue(ctx context.Context, msg *kefu.Message) {
 			b.opts.Log.Warn("bot rescue: decision not recorded", "conversation_id", conv.ID, "err", err)
 		}
 	}
-	if f := b.handoff.Load(); f != nil && *f != nil {
-		if err := (*f)(ctx, ws, conv.ID); err != nil {
-			b.opts.Log.Warn("bot rescue: hand-off failed", "conversation_id", conv.ID, "err", err)
-		}
+	if err := b.callHandoff(ctx, ws, conv.ID); err != nil {
+		b.opts.Log.Warn("bot rescue: hand-off failed", "conversation_id", conv.ID, "err", err)
 	}
+}
+
+// callHandoff gives the conversation to routing through the hook the
+// server set (SetHandoff); without one there is nobody to hand it to.
+func (b *Bot) callHandoff(ctx context.Context, workspaceID, conversationID int64) error {
+	f := b.handoff.Load()
+	if f == nil || *f == nil {
+		return nil
+	}
+	if err := (*f)(ctx, workspaceID, conversationID); err != nil {
+		return fmt.Errorf("hand-off hook: %w", err)
+	}
+	return nil
 }
 
 // Close stops answering and waits for answers in progress to finish
@@ -545,12 +556,7 @@ func (t *turn) handoff(reason, intent string, detail map[string]any) error {
 	if err != nil {
 		t.b.opts.Log.Warn("hand-off note not written", "conversation_id", t.conv.ID, "err", err)
 	}
-	if f := t.b.handoff.Load(); f != nil && *f != nil {
-		if err := (*f)(t.ctx, t.conv.WorkspaceID, t.conv.ID); err != nil {
-			return fmt.Errorf("hand-off hook: %w", err)
-		}
-	}
-	return nil
+	return t.b.callHandoff(t.ctx, t.conv.WorkspaceID, t.conv.ID)
 }
 
 // route hands the conversation to routing without a word to the visitor
@@ -561,12 +567,7 @@ func (t *turn) route(reason string) error {
 		return err
 	}
 	t.b.opts.Chat.SystemEvent(t.ctx, t.conv.WorkspaceID, t.conv.ID, "Bot passed the conversation to routing: "+reason)
-	if f := t.b.handoff.Load(); f != nil && *f != nil {
-		if err := (*f)(t.ctx, t.conv.WorkspaceID, t.conv.ID); err != nil {
-			return fmt.Errorf("hand-off hook: %w", err)
-		}
-	}
-	return nil
+	return t.b.callHandoff(t.ctx, t.conv.WorkspaceID, t.conv.ID)
 }
 
 // summary is the private note an agent reads on taking over: why, the
