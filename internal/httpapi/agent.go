@@ -41,28 +41,41 @@ func checkMaxConcurrent(n int) error {
 	return nil
 }
 
+// newAgentFields checks what creating an agent and inviting one share and
+// returns them normalized: the email lowercased, no role meaning agent,
+// the name trimmed. An empty name passes when !nameRequired.
+func newAgentFields(email string, role kefu.Role, name string, nameRequired bool, maxConcurrent int) (string, kefu.Role, string, error) {
+	email = normalizeEmail(email)
+	if role == "" {
+		role = kefu.RoleAgent
+	}
+	if err := checkEmail("email", email); err != nil {
+		return "", "", "", err
+	}
+	if name != "" || nameRequired {
+		if err := checkName("name", name); err != nil {
+			return "", "", "", err
+		}
+	}
+	if !role.Valid() {
+		return "", "", "", kefu.Errorf(kefu.EInvalid, "role must be admin or agent")
+	}
+	if err := checkMaxConcurrent(maxConcurrent); err != nil {
+		return "", "", "", err
+	}
+	return email, role, strings.TrimSpace(name), nil
+}
+
 func (s *Server) createAgent(w http.ResponseWriter, r *http.Request, a kefu.Actor) error {
 	var req createAgentRequest
 	if err := s.decode(w, r, &req); err != nil {
 		return err
 	}
-	email := normalizeEmail(req.Email)
-	if req.Role == "" {
-		req.Role = kefu.RoleAgent
-	}
-	if err := checkEmail("email", email); err != nil {
-		return err
-	}
-	if err := checkName("name", req.Name); err != nil {
+	email, role, name, err := newAgentFields(req.Email, req.Role, req.Name, true, req.MaxConcurrent)
+	if err != nil {
 		return err
 	}
 	if err := checkPassword(req.Password); err != nil {
-		return err
-	}
-	if !req.Role.Valid() {
-		return kefu.Errorf(kefu.EInvalid, "role must be admin or agent")
-	}
-	if err := checkMaxConcurrent(req.MaxConcurrent); err != nil {
 		return err
 	}
 	hash, err := auth.HashPassword(req.Password)
@@ -70,7 +83,7 @@ func (s *Server) createAgent(w http.ResponseWriter, r *http.Request, a kefu.Acto
 		return err
 	}
 	now := kefu.Now()
-	ag := &kefu.Agent{WorkspaceID: a.WorkspaceID, Email: email, Name: strings.TrimSpace(req.Name), Role: req.Role,
+	ag := &kefu.Agent{WorkspaceID: a.WorkspaceID, Email: email, Name: name, Role: role,
 		PasswordHash: hash, MaxConcurrent: req.MaxConcurrent, Active: true, CreatedAt: now, UpdatedAt: now}
 	if err := s.store.CreateAgent(r.Context(), ag); err != nil {
 		if kefu.ErrorCode(err) == kefu.EConflict {

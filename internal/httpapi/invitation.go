@@ -45,22 +45,8 @@ func (s *Server) createInvitation(w http.ResponseWriter, r *http.Request, a kefu
 	if err := s.decode(w, r, &req); err != nil {
 		return err
 	}
-	email := normalizeEmail(req.Email)
-	if req.Role == "" {
-		req.Role = kefu.RoleAgent
-	}
-	if err := checkEmail("email", email); err != nil {
-		return err
-	}
-	if !req.Role.Valid() {
-		return kefu.Errorf(kefu.EInvalid, "role must be admin or agent")
-	}
-	if req.Name != "" {
-		if err := checkName("name", req.Name); err != nil {
-			return err
-		}
-	}
-	if err := checkMaxConcurrent(req.MaxConcurrent); err != nil {
+	email, role, name, err := newAgentFields(req.Email, req.Role, req.Name, false, req.MaxConcurrent)
+	if err != nil {
 		return err
 	}
 	ttl := kefu.InvitationTTL
@@ -72,7 +58,7 @@ func (s *Server) createInvitation(w http.ResponseWriter, r *http.Request, a kefu
 	}
 	token, hash := auth.NewInvitationToken()
 	now := s.clock()
-	inv := &kefu.Invitation{WorkspaceID: a.WorkspaceID, Email: email, Role: req.Role, Name: strings.TrimSpace(req.Name),
+	inv := &kefu.Invitation{WorkspaceID: a.WorkspaceID, Email: email, Role: role, Name: name,
 		MaxConcurrent: req.MaxConcurrent, CreatedBy: a.ID, TokenHash: hash, CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	if err := s.store.CreateInvitation(r.Context(), inv); err != nil {
 		return err
