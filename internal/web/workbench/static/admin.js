@@ -8,7 +8,7 @@ import { t, setLocale, locale, LOCALES, fmtTime } from './i18n.js';
 import { routingPages } from './admin_routing.js';
 import { botPages } from './admin_bot.js';
 import { botAIPages } from './admin_botai.js';
-import { inboxEditor } from './admin_inbox.js';
+import { inboxEditor, copy } from './admin_inbox.js';
 
 export const ADMIN_PAGES = ['agents', 'inboxes', 'teams', 'routing', 'rules', 'kb', 'documents', 'intents', 'llm', 'bot', 'botreports', 'canned', 'labels', 'account'];
 
@@ -86,12 +86,7 @@ async function invitations(app, el, reloadAgents) {
   const pending = h('div');
   const showLink = (url) => {
     const input = h('input', { id: 'invite-link', type: 'text', readonly: true, value: url, onfocus: () => input.select() });
-    // Where the clipboard API is refused (plain http, an old browser) the
-    // link is selected for Ctrl+C; data-copied says which happened.
-    const btn = h('button', { type: 'button', id: 'copy-invite-link', onclick: async () => {
-      try { await navigator.clipboard.writeText(url); btn.dataset.copied = 'clipboard'; app.toast(t('copied')); }
-      catch { input.focus(); input.select(); btn.dataset.copied = 'selected'; app.toast(t('copyManually')); }
-    } }, t('copy'));
+    const btn = h('button', { type: 'button', id: 'copy-invite-link', onclick: () => copy(app, url, input, btn) }, t('copy'));
     replace(linkBox, h('div', { class: 'card stack' }, h('label', { for: 'invite-link' }, t('inviteLink')), input, btn));
   };
   const load = async () => {

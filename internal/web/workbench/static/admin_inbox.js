@@ -78,8 +78,19 @@ export function inboxEditor(app, inbox, reload) {
     identity(app, inbox));
 }
 
-async function copy(app, text, el) {
-  try { await navigator.clipboard.writeText(text); app.toast(t('copied')); } catch { getSelection().selectAllChildren(el); app.toast(t('copyManually')); }
+// copy puts text on the clipboard. Where the clipboard API is refused
+// (plain http, an old browser) el's text is selected for Ctrl+C instead;
+// btn, when given, records which happened in data-copied.
+export async function copy(app, text, el, btn) {
+  try {
+    await navigator.clipboard.writeText(text);
+    if (btn) btn.dataset.copied = 'clipboard';
+    app.toast(t('copied'));
+  } catch {
+    if (el instanceof HTMLInputElement) { el.focus(); el.select(); } else getSelection().selectAllChildren(el);
+    if (btn) btn.dataset.copied = 'selected';
+    app.toast(t('copyManually'));
+  }
 }
 
 // prechatEditor edits the pre-chat fields in order: each row has the
