@@ -21,13 +21,68 @@ func gseTokenizer(t testing.TB) *Tokenizer {
 	return NewTokenizer(seg)
 }
 
+// evalQuestion is a test question and the entry that answers it.
+type evalQuestion struct {
+	Question string `json:"question"`
+	Want     string `json:"want"`
+}
+
+// evalResult is how an index did on a list of test questions.
+type evalResult struct {
+	hit1, hit3                []bool // per question: right at rank 1, within the top 3
+	confident, confidentWrong int    // top hits at or above the threshold, and how many of those were wrong
+}
+
+// rate is the share of questions i (those keep accepts; all when keep is
+// nil) for which hit[i] holds.
+func rate(hit []bool, keep func(i int) bool) float64 {
+	n, ok := 0, 0
+	for i, h := range hit {
+		if keep != nil && !keep(i) {
+			continue
+		}
+		n++
+		if h {
+			ok++
+		}
+	}
+	return float64(ok) / float64(n)
+}
+
+// evaluate asks x every question; with -v it logs the misses.
+func evaluate(t *testing.T, x *Index, tests []evalQuestion) evalResult {
+	t.Helper()
+	r := evalResult{hit1: make([]bool, len(tests)), hit3: make([]bool, len(tests))}
+	th := x.Params().Threshold
+	for qi, q := range tests {
+		hits := x.Search(q.Question, 3)
+		for i, h := range hits {
+			if h.ID == q.Want {
+				r.hit3[qi], r.hit1[qi] = true, i == 0
+				break
+			}
+		}
+		if len(hits) > 0 && hits[0].Confidence >= th {
+			r.confident++
+			if hits[0].ID != q.Want {
+				r.confidentWrong++
+			}
+		}
+		if testing.Verbose() && (len(hits) == 0 || hits[0].ID != q.Want) {
+			got := ""
+			if len(hits) > 0 {
+				got = hits[0].ID + " " + hits[0].Matched
+			}
+			t.Logf("miss: %q want %s got %s", q.Question, q.Want, got)
+		}
+	}
+	return r
+}
+
 type evalSet struct {
-	Language string  `json:"language"`
-	Entries  []Entry `json:"entries"`
-	Tests    []struct {
-		Question string `json:"question"`
-		Want     string `json:"want"`
-	} `json:"tests"`
+	Language string         `json:"language"`
+	Entries  []Entry        `json:"entries"`
+	Tests    []evalQuestion `json:"tests"`
 }
 
 func loadEvalSet(t testing.TB, lang string) evalSet {
@@ -136,46 +191,17 @@ func TestAccuracy(t *testing.T) {
 			if c.synonyms {
 				x.SetSynonyms(loadSynonyms(t, c.lang))
 			}
-			var top1, top3, confident, confidentWrong int
+			th := x.Params().Threshold
+			r := evaluate(t, x, s.Tests)
+			t1, t3 := rate(r.hit1, nil), rate(r.hit3, nil)
+			t.Logf("%s: top-1 %.3f, top-3 %.3f over %d questions; answered at threshold %.2f: %d (%d wrong)",
+				name, t1, t3, len(s.Tests), th, r.confident, r.confidentWrong)
 			// Per half of the test questions (even and odd positions):
 			// parameters are tuned on the even half and confirmed on the
 			// odd one (docs/bot.md, "Retrieval quality").
-			var half1, half3 [2]int
-			th := x.Params().Threshold
-			for qi, q := range s.Tests {
-				hits := x.Search(q.Question, 3)
-				for i, h := range hits {
-					if h.ID == q.Want {
-						top3++
-						half3[qi%2]++
-						if i == 0 {
-							top1++
-							half1[qi%2]++
-						}
-						break
-					}
-				}
-				if len(hits) > 0 && hits[0].Confidence >= th {
-					confident++
-					if hits[0].ID != q.Want {
-						confidentWrong++
-					}
-				}
-				if testing.Verbose() && (len(hits) == 0 || hits[0].ID != q.Want) {
-					got := ""
-					if len(hits) > 0 {
-						got = hits[0].ID + " " + hits[0].Matched
-					}
-					t.Logf("miss: %q want %s got %s", q.Question, q.Want, got)
-				}
-			}
-			n := float64(len(s.Tests))
-			t1, t3 := float64(top1)/n, float64(top3)/n
-			t.Logf("%s: top-1 %.3f, top-3 %.3f over %d questions; answered at threshold %.2f: %d (%d wrong)",
-				name, t1, t3, len(s.Tests), th, confident, confidentWrong)
-			nEven, nOdd := float64((len(s.Tests)+1)/2), float64(len(s.Tests)/2)
+			even, odd := func(i int) bool { return i%2 == 0 }, func(i int) bool { return i%2 == 1 }
 			t.Logf("%s: even (tune) top-1 %.3f top-3 %.3f; odd (held out) top-1 %.3f top-3 %.3f",
-				name, float64(half1[0])/nEven, float64(half3[0])/nEven, float64(half1[1])/nOdd, float64(half3[1])/nOdd)
+				name, rate(r.hit1, even), rate(r.hit3, even), rate(r.hit1, odd), rate(r.hit3, odd))
 			// Stored phrasings must be answered with their own entry: 97.7-98.7%
 			// at the first measurement (586-592 of 600; the rest are short
 			// phrasings that two entries share words with, e.g. "找人代付").
@@ -242,12 +268,9 @@ var outOfDomain = map[string][]string{
 // heldOutSet is a question set written after the concept lexicon, blind
 // to it and to the tests in faq_*.json (testdata/heldout_*.json, "note").
 type heldOutSet struct {
-	Language string `json:"language"`
-	Note     string `json:"note"`
-	Tests    []struct {
-		Question string `json:"question"`
-		Want     string `json:"want"`
-	} `json:"tests"`
+	Language string         `json:"language"`
+	Note     string         `json:"note"`
+	Tests    []evalQuestion `json:"tests"`
 }
 
 func loadHeldOut(t testing.TB, lang string) heldOutSet {
@@ -350,37 +373,10 @@ func TestHeldOutAccuracy(t *testing.T) {
 				x.SetSynonyms(loadSynonyms(t, c.lang))
 			}
 			h := loadHeldOut(t, c.lang)
-			var top1, top3, confident, confidentWrong int
-			th := x.Params().Threshold
-			for _, q := range h.Tests {
-				hits := x.Search(q.Question, 3)
-				for i, hit := range hits {
-					if hit.ID == q.Want {
-						top3++
-						if i == 0 {
-							top1++
-						}
-						break
-					}
-				}
-				if len(hits) > 0 && hits[0].Confidence >= th {
-					confident++
-					if hits[0].ID != q.Want {
-						confidentWrong++
-					}
-				}
-				if testing.Verbose() && (len(hits) == 0 || hits[0].ID != q.Want) {
-					got := ""
-					if len(hits) > 0 {
-						got = hits[0].ID + " " + hits[0].Matched
-					}
-					t.Logf("miss: %q want %s got %s", q.Question, q.Want, got)
-				}
-			}
-			n := float64(len(h.Tests))
-			t1, t3 := float64(top1)/n, float64(top3)/n
+			r := evaluate(t, x, h.Tests)
+			t1, t3 := rate(r.hit1, nil), rate(r.hit3, nil)
 			t.Logf("%s held-out: top-1 %.3f, top-3 %.3f over %d questions; answered at threshold %.2f: %d (%d wrong)",
-				name, t1, t3, len(h.Tests), th, confident, confidentWrong)
+				name, t1, t3, len(h.Tests), x.Params().Threshold, r.confident, r.confidentWrong)
 			if t1 < c.floor {
 				t.Errorf("%s held-out top-1 accuracy %.3f below floor %.3f", name, t1, c.floor)
 			}
