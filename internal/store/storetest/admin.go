@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/kefu-chat/kefu/internal/kefu"
@@ -158,26 +157,23 @@ func testLastAdminConcurrent(t *testing.T, s kefu.Store) {
 			}
 		}
 
-		start := make(chan struct{})
-		errs := make([]error, n)
-		var wg sync.WaitGroup
+		upds := make([]kefu.Agent, n)
 		for i := range n {
-			upd := *agents[i]
+			upds[i] = *agents[i]
 			// Demote or deactivate, alternating, so both ways out race.
 			if (round+i)%2 == 0 {
-				upd.Role = kefu.RoleAgent
+				upds[i].Role = kefu.RoleAgent
 			} else {
-				upd.Active = false
+				upds[i].Active = false
 			}
-			wg.Go(func() {
-				<-start
-				if errs[i] = s.UpdateAgent(ctx, &upd); errs[i] == nil {
-					*agents[i] = upd
-				}
-			})
 		}
-		close(start)
-		wg.Wait()
+		errs := race(n, func(i int) error {
+			err := s.UpdateAgent(ctx, &upds[i])
+			if err == nil {
+				*agents[i] = upds[i]
+			}
+			return err
+		})
 
 		ok := 0
 		for i, err := range errs {

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -217,27 +216,11 @@ func testInvitationConcurrent(t *testing.T, s kefu.Store) {
 	now := kefu.Now()
 	inv := f.invitation(admin, now)
 	const n = 8
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = s.AcceptInvitation(ctx, inv.TokenHash, &kefu.Agent{Name: fmt.Sprintf("Racer %d", i), PasswordHash: "x"}, now)
-		}()
-	}
-	wg.Wait()
-	ok := 0
-	for i, err := range errs {
-		switch kefu.ErrorCode(err) {
-		case "":
-			ok++
-		case kefu.EGone:
-		default:
-			t.Errorf("accept %d: %v, want success or %s", i, err, kefu.EGone)
-		}
-	}
-	if ok != 1 {
+	errs := race(n, func(i int) error {
+		_, err := s.AcceptInvitation(ctx, inv.TokenHash, &kefu.Agent{Name: fmt.Sprintf("Racer %d", i), PasswordHash: "x"}, now)
+		return err
+	})
+	if ok := winners(t, "accept", errs, kefu.EGone); ok != 1 {
 		t.Errorf("%d accepts succeeded, want 1", ok)
 	}
 	list, err := s.ListAgents(ctx, ws.ID)
@@ -249,26 +232,11 @@ func testInvitationConcurrent(t *testing.T, s kefu.Store) {
 	}
 
 	email := "raced@example.com"
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = s.CreateInvitation(ctx, &kefu.Invitation{WorkspaceID: ws.ID, Email: email, Role: kefu.RoleAgent, CreatedBy: admin.ID,
-				TokenHash: fmt.Sprintf("r%063d", i), CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
-		}()
-	}
-	wg.Wait()
-	ok = 0
-	for i, err := range errs {
-		switch kefu.ErrorCode(err) {
-		case "":
-			ok++
-		case kefu.EConflict:
-		default:
-			t.Errorf("create %d: %v, want success or %s", i, err, kefu.EConflict)
-		}
-	}
-	if ok != 1 {
+	errs = race(n, func(i int) error {
+		return s.CreateInvitation(ctx, &kefu.Invitation{WorkspaceID: ws.ID, Email: email, Role: kefu.RoleAgent, CreatedBy: admin.ID,
+			TokenHash: fmt.Sprintf("r%063d", i), CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
+	})
+	if ok := winners(t, "create", errs, kefu.EConflict); ok != 1 {
 		t.Errorf("%d invitations of one email created, want 1", ok)
 	}
 }

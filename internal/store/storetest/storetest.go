@@ -17,6 +17,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -364,3 +365,37 @@ func sortedByID[T any](list []*T, id func(*T) int64) []*T {
 
 // ptr returns a pointer to v, for update structs.
 func ptr[T any](v T) *T { return &v }
+
+// race runs f(0) … f(n-1) at once, each in its own goroutine released
+// together, and returns their errors by index.
+func race(n int, f func(i int) error) []error {
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = f(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// winners counts the nil errors of a race; every other error must carry
+// loserCode.
+func winners(tb testing.TB, what string, errs []error, loserCode string) int {
+	tb.Helper()
+	ok := 0
+	for i, err := range errs {
+		switch kefu.ErrorCode(err) {
+		case "":
+			ok++
+		case loserCode:
+		default:
+			tb.Errorf("%s %d: %v, want success or %s", what, i, err, loserCode)
+		}
+	}
+	return ok
+}
